@@ -1,0 +1,1 @@
+"""The headteacher performance-management cycle as a pure domain model (standard library only)."""

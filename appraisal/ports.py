@@ -1,0 +1,139 @@
+"""What the use cases need from the outside world; `storage` and `bot` implement these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol
+
+from appraisal.calendar import WorkingCalendar
+from appraisal.model import Appraisal, AuditEvent
+from appraisal.record import Objective
+from appraisal.roles import Role
+from appraisal.roster import RosterEntry
+
+
+class StaleVersion(Exception):
+    """Raised by a repository when the row's version is no longer the one that was read."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone on the roster, with their trust-wide roles and the schools they serve."""
+
+    id: int
+    name: str
+    email: str
+    aad_object_id: str | None = None
+    trust_roles: frozenset[Role] = frozenset()
+    school_roles: frozenset[tuple[Role, str]] = frozenset()
+
+
+@dataclass(frozen=True)
+class SchoolTeam:
+    """A school and who the roster names for it."""
+
+    urn: str
+    name: str
+    nation: str
+    people: dict[Role, Person] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RosterChanges:
+    """What an import changed; all zero when the same file is imported again."""
+
+    schools_added: int = 0
+    schools_updated: int = 0
+    people_added: int = 0
+    people_updated: int = 0
+    roles_added: int = 0
+    roles_removed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was written."""
+        return any(vars(self).values())
+
+
+class People(Protocol):
+    """Reading people on the roster."""
+
+    async def get(self, person_id: int) -> Person | None: ...
+    async def by_email(self, email: str) -> Person | None: ...
+    async def by_aad_object_id(self, aad_object_id: str) -> Person | None: ...
+    async def names(self, ids: Sequence[int]) -> dict[int, str]: ...
+    async def with_trust_role(self, role: Role) -> list[Person]: ...
+
+
+class Roster(Protocol):
+    """Replacing the roster with an imported one, and reading school teams."""
+
+    async def replace(
+        self, entries: Sequence[RosterEntry], default_nation: str
+    ) -> RosterChanges: ...
+    async def is_empty(self) -> bool: ...
+    async def teams(self) -> list[SchoolTeam]: ...
+
+
+class Appraisals(Protocol):
+    """Appraisal rows with optimistic concurrency on `version`."""
+
+    async def get(self, appraisal_id: int) -> Appraisal | None: ...
+    async def add(self, appraisal: Appraisal, next_due_on: date | None) -> Appraisal: ...
+    async def update(
+        self, appraisal: Appraisal, expected_version: int, next_due_on: date | None
+    ) -> None: ...
+    async def exists(self, school_urn: str, year: int) -> bool: ...
+    async def objectives_of(
+        self, headteacher_id: int, school_urn: str, year: int
+    ) -> tuple[Objective, ...]: ...
+    async def list(self, year: int | None = None) -> list[Appraisal]: ...
+    async def involving(self, person_id: int) -> list[Appraisal]: ...
+    async def due_by(self, day: date) -> list[Appraisal]: ...
+
+
+class AuditLog(Protocol):
+    """The append-only audit trail."""
+
+    async def append(self, event: AuditEvent) -> None: ...
+
+
+class Blobs(Protocol):
+    """Evidence bytes, addressed by their SHA-256."""
+
+    async def put(self, data: bytes, content_type: str, now: datetime) -> str: ...
+    async def get(self, sha256: str) -> bytes | None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: everything written through it commits together or not at all."""
+
+    people: People
+    roster: Roster
+    appraisals: Appraisals
+    audit: AuditLog
+    blobs: Blobs
+
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens a new unit of work."""
+
+    def __call__(self) -> UnitOfWork: ...
+
+
+class Calendars(Protocol):
+    """The working calendar of each nation."""
+
+    def for_nation(self, nation: str) -> WorkingCalendar: ...

@@ -1,0 +1,194 @@
+"""Reading a roster CSV: every problem found, each with its line number as in the file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from appraisal.errors import DomainError
+from appraisal.roles import SCHOOL_ROLES, Role
+
+COLUMNS = ("school_urn", "school_name", "role", "name", "email", "aad_object_id")
+OPTIONAL_COLUMNS = ("nation",)
+NATIONS = ("england", "wales", "scotland", "northern_ireland")
+DEFAULT_NATION = "england"
+
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_URN = re.compile(r"^\d{5,8}$")
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One valid roster row."""
+
+    line: int
+    role: Role
+    name: str
+    email: str
+    aad_object_id: str | None
+    school_urn: str | None
+    school_name: str | None
+    nation: str | None
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    """One problem, at a line of the file (the header is line 1)."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class RosterRejected(DomainError):
+    """The roster was refused whole; nothing was written."""
+
+    def __init__(self, problems: list[RosterProblem]) -> None:
+        self.problems = sorted(problems, key=lambda p: p.line)
+        count = len(self.problems)
+        super().__init__(
+            f"The roster was not imported: {count} problem{'s' if count != 1 else ''} found; "
+            "nothing was changed."
+        )
+
+
+def _header(row: list[str]) -> tuple[list[str], list[str]]:
+    names = [c.strip().lower() for c in row]
+    problems = []
+    missing = [c for c in COLUMNS if c not in names]
+    if missing:
+        problems.append(f"missing column(s): {', '.join(missing)}")
+    unknown = [c for c in names if c not in COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        problems.append(f"unknown column(s): {', '.join(unknown)}")
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        problems.append(f"repeated column(s): {', '.join(repeated)}")
+    if problems:
+        problems.append(f"the header must be: {','.join(COLUMNS)}")
+    return names, problems
+
+
+def _entry(line: int, row: dict[str, str], out: list[RosterProblem]) -> RosterEntry | None:
+    def bad(message: str) -> None:
+        out.append(RosterProblem(line, message))
+
+    before = len(out)
+    raw_role = row["role"].lower()
+    role = Role(raw_role) if raw_role in set(Role) else None
+    if role is None:
+        bad(f"unknown role '{row['role']}'; use one of: {', '.join(r.value for r in Role)}")
+    name = row["name"]
+    if not name:
+        bad("the name is missing")
+    email = row["email"].lower()
+    if not _EMAIL.match(email):
+        bad(f"malformed email '{row['email']}'")
+    aad = row["aad_object_id"] or None
+    if aad is not None and not _GUID.match(aad):
+        bad(f"aad_object_id '{aad}' is not an Entra object id (a GUID)")
+    urn, school = row["school_urn"] or None, row["school_name"] or None
+    nation = row.get("nation", "").lower().replace(" ", "_") or None
+    if role in SCHOOL_ROLES:
+        if urn is None or school is None:
+            bad(f"a {role.value} row needs school_urn and school_name")
+        elif not _URN.match(urn):
+            bad(f"school_urn '{urn}' is not a school URN (digits only)")
+        if nation is not None and nation not in NATIONS:
+            bad(f"unknown nation '{row['nation']}'; use one of: {', '.join(NATIONS)}")
+    elif role is not None and (urn or school or nation):
+        bad(f"a {role.value} row leaves school_urn, school_name and nation blank")
+    if len(out) > before:
+        return None
+    assert role is not None
+    return RosterEntry(line, role, name, email, aad.lower() if aad else None, urn, school, nation)
+
+
+def _cross_check(entries: list[RosterEntry], out: list[RosterProblem]) -> None:
+    school_name: dict[str, RosterEntry] = {}
+    holder: dict[tuple[str, Role], RosterEntry] = {}
+    by_email: dict[str, RosterEntry] = {}
+    by_aad: dict[str, RosterEntry] = {}
+    seen: dict[tuple[str | None, Role, str], RosterEntry] = {}
+    for e in entries:
+        key = (e.school_urn, e.role, e.email)
+        if key in seen:
+            out.append(RosterProblem(e.line, f"repeats line {seen[key].line}"))
+            continue
+        seen[key] = e
+        if e.school_urn is not None:
+            first = school_name.setdefault(e.school_urn, e)
+            if (first.school_name, first.nation) != (e.school_name, e.nation):
+                out.append(
+                    RosterProblem(
+                        e.line,
+                        f"school {e.school_urn} has another name or nation on line {first.line}",
+                    )
+                )
+            other = holder.setdefault((e.school_urn, e.role), e)
+            if other is not e:
+                out.append(
+                    RosterProblem(
+                        e.line,
+                        f"school {e.school_urn} already has a {e.role.value} (line {other.line})",
+                    )
+                )
+        first = by_email.setdefault(e.email, e)
+        if first.name != e.name or first.aad_object_id != e.aad_object_id:
+            out.append(
+                RosterProblem(
+                    e.line, f"{e.email} has a different name or aad_object_id on line {first.line}"
+                )
+            )
+        if e.aad_object_id:
+            owner = by_aad.setdefault(e.aad_object_id, e)
+            if owner.email != e.email:
+                out.append(
+                    RosterProblem(
+                        e.line,
+                        f"aad_object_id is already given to {owner.email} (line {owner.line})",
+                    )
+                )
+
+
+def parse_roster(text: str) -> list[RosterEntry]:
+    """The roster's rows, or RosterRejected listing every problem with its line number."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise RosterRejected([RosterProblem(1, f"not a readable CSV file ({exc})")]) from None
+    if not header:
+        raise RosterRejected([RosterProblem(1, f"the file is empty; expected {','.join(COLUMNS)}")])
+    names, header_problems = _header(header)
+    if header_problems:
+        raise RosterRejected([RosterProblem(1, "; ".join(header_problems))])
+    problems: list[RosterProblem] = []
+    entries: list[RosterEntry] = []
+    last_line = reader.line_num
+    try:
+        for row in reader:
+            line, last_line = last_line + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(names):
+                problems.append(
+                    RosterProblem(line, f"has {len(row)} values; expected {len(names)}")
+                )
+                continue
+            entry = _entry(line, {k: v.strip() for k, v in zip(names, row, strict=True)}, problems)
+            if entry is not None:
+                entries.append(entry)
+    except csv.Error as exc:
+        problems.append(RosterProblem(last_line + 1, f"cannot be read as CSV ({exc})"))
+    _cross_check(entries, problems)
+    if not entries and not problems:
+        problems.append(RosterProblem(2, "the file has no rows after the header"))
+    if problems:
+        raise RosterRejected(problems)
+    return entries

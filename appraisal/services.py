@@ -1,0 +1,135 @@
+"""Use cases: each runs in one unit of work and leaves an audit event for every change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from appraisal.commands import Command
+from appraisal.deadlines import next_due
+from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, NotFound
+from appraisal.model import Appraisal, AuditEvent, actor_for
+from appraisal.policy import CyclePolicy
+from appraisal.ports import Calendars, RosterChanges, StaleVersion, UnitOfWorkFactory
+from appraisal.roster import DEFAULT_NATION, RosterEntry
+from appraisal.visibility import Visibility, visibility
+from appraisal.workflow import apply
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every use case is built with: the store, the calendars and the trust's rules."""
+
+    uow: UnitOfWorkFactory
+    calendars: Calendars
+    policy: CyclePolicy = field(default_factory=CyclePolicy)
+
+    def due_on(self, appraisal: Appraisal) -> date | None:
+        """The earliest due date owed on an appraisal, kept on its row for the due query."""
+        calendar = self.calendars.for_nation(appraisal.nation)
+        owed = next_due(appraisal, calendar, self.policy)
+        return owed.due_on if owed else None
+
+
+class AppraisalService:
+    """Taking actions on one appraisal."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    async def act(
+        self,
+        person_id: int,
+        appraisal_id: int,
+        command: Command,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> Appraisal:
+        """Take an action as a person; refused actions change nothing and are audited."""
+        try:
+            return await self._act(person_id, appraisal_id, command, now, expected_version)
+        except (ActionNotAllowed, NotFound) as refused:
+            await self._audit_refusal(person_id, appraisal_id, command, now, refused)
+            raise
+
+    async def _act(
+        self,
+        person_id: int,
+        appraisal_id: int,
+        command: Command,
+        now: datetime,
+        expected_version: int | None,
+    ) -> Appraisal:
+        ctx = self._ctx
+        async with ctx.uow() as tx:
+            appraisal = await tx.appraisals.get(appraisal_id)
+            person = await tx.people.get(person_id)
+            if appraisal is None or person is None:
+                raise NotFound("That appraisal could not be found.")
+            actor = actor_for(appraisal, person.id, person.trust_roles)
+            if visibility(actor.roles) is Visibility.NONE:
+                raise NotFound("That appraisal could not be found.")
+            if expected_version is not None and expected_version != appraisal.version:
+                raise ConcurrencyConflict(appraisal)
+            calendar = ctx.calendars.for_nation(appraisal.nation)
+            transition = apply(appraisal, command, actor, now, calendar, ctx.policy)
+            try:
+                await tx.appraisals.update(
+                    transition.appraisal, appraisal.version, ctx.due_on(transition.appraisal)
+                )
+            except StaleVersion:
+                stale = True
+            else:
+                stale = False
+                await tx.audit.append(transition.event)
+                await tx.commit()
+        if stale:
+            raise ConcurrencyConflict(await self.current(appraisal_id))
+        return transition.appraisal
+
+    async def current(self, appraisal_id: int) -> Appraisal | None:
+        """The appraisal as it stands now (for answering a conflict)."""
+        async with self._ctx.uow() as tx:
+            return await tx.appraisals.get(appraisal_id)
+
+    async def _audit_refusal(
+        self, person_id: int, appraisal_id: int, command: Command, now: datetime, refused: Exception
+    ) -> None:
+        async with self._ctx.uow() as tx:
+            found = await tx.appraisals.get(appraisal_id)
+            stage = found.stage if found else None
+            await tx.audit.append(
+                AuditEvent(
+                    appraisal_id=appraisal_id if found else None,
+                    actor_id=person_id,
+                    at=now,
+                    action=command.action.value,
+                    from_stage=stage,
+                    to_stage=stage,
+                    detail=type(refused).__name__
+                    if found
+                    else f"appraisal {appraisal_id} not found",
+                    outcome="refused",
+                )
+            )
+            await tx.commit()
+
+
+class RosterService:
+    """Importing the roster."""
+
+    def __init__(self, ctx: Context, default_nation: str = DEFAULT_NATION) -> None:
+        self._ctx = ctx
+        self._nation = default_nation
+
+    async def import_entries(self, entries: list[RosterEntry], now: datetime) -> RosterChanges:
+        """Make the stored roster match the file; changes nothing when it already does."""
+        async with self._ctx.uow() as tx:
+            changes = await tx.roster.replace(entries, self._nation)
+            if changes.changed:
+                summary = ", ".join(f"{k} {v}" for k, v in vars(changes).items() if v)
+                await tx.audit.append(
+                    AuditEvent(None, None, now, "roster_import", None, None, summary)
+                )
+            await tx.commit()
+        return changes

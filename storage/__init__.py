@@ -1,0 +1,1 @@
+"""The SQL store: tables, repositories implementing the domain ports, and migrations."""

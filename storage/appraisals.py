@@ -1,0 +1,169 @@
+"""Appraisal rows: columns for what is queried, a JSON record for the rest."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from appraisal.model import Appraisal, AuditEvent
+from appraisal.ports import StaleVersion
+from appraisal.record import Objective
+from appraisal.stages import Stage
+from storage.codec import from_json, to_json
+from storage.tables import AppraisalRow, AuditRow, SchoolRow
+
+#: Fields kept in their own columns; everything else of an Appraisal lives in `record`.
+_COLUMNS = (
+    "school_urn",
+    "year",
+    "nation",
+    "headteacher_id",
+    "reviewer_id",
+    "governor_id",
+    "adviser_id",
+    "led_by_rel",
+    "stage",
+    "version",
+    "opened_at",
+    "stage_entered_at",
+    "meeting_at",
+)
+_NOT_STORED = ("id", "school_name")
+
+
+def _columns(appraisal: Appraisal) -> dict[str, Any]:
+    values = {name: getattr(appraisal, name) for name in _COLUMNS}
+    values["stage"] = appraisal.stage.value
+    encoded = to_json(appraisal)
+    values["record"] = {
+        k: v for k, v in encoded.items() if k not in _COLUMNS and k not in _NOT_STORED
+    }
+    return values
+
+
+def _appraisal(row: AppraisalRow, school_name: str) -> Appraisal:
+    data = dict(row.record)
+    data.update({name: getattr(row, name) for name in _COLUMNS})
+    data.update(id=row.id, school_name=school_name)
+    return from_json(Appraisal, data)
+
+
+def _select() -> Select[tuple[AppraisalRow, str]]:
+    return select(AppraisalRow, SchoolRow.name).join(
+        SchoolRow, SchoolRow.urn == AppraisalRow.school_urn
+    )
+
+
+class SqlAppraisals:
+    """Appraisals, with optimistic concurrency on `version`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def _all(self, query: Select[tuple[AppraisalRow, str]]) -> list[Appraisal]:
+        rows = await self._s.execute(query.order_by(AppraisalRow.year, AppraisalRow.school_urn))
+        return [_appraisal(row, name) for row, name in rows]
+
+    async def get(self, appraisal_id: int) -> Appraisal | None:
+        found = (await self._s.execute(_select().where(AppraisalRow.id == appraisal_id))).first()
+        return _appraisal(*found) if found else None
+
+    async def add(self, appraisal: Appraisal, next_due_on: date | None) -> Appraisal:
+        row = AppraisalRow(**_columns(appraisal), next_due_on=next_due_on)
+        self._s.add(row)
+        await self._s.flush()
+        return _appraisal(row, appraisal.school_name)
+
+    async def update(
+        self, appraisal: Appraisal, expected_version: int, next_due_on: date | None
+    ) -> None:
+        result = await self._s.execute(
+            update(AppraisalRow)
+            .where(AppraisalRow.id == appraisal.id, AppraisalRow.version == expected_version)
+            .values(**_columns(appraisal), next_due_on=next_due_on)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleVersion(appraisal.id)
+
+    async def exists(self, school_urn: str, year: int) -> bool:
+        query = select(AppraisalRow.id).where(
+            AppraisalRow.school_urn == school_urn, AppraisalRow.year == year
+        )
+        return (await self._s.scalar(query)) is not None
+
+    async def objectives_of(
+        self, headteacher_id: int, school_urn: str, year: int
+    ) -> tuple[Objective, ...]:
+        # Same school first; a headteacher who moved school brings their objectives with them.
+        query = (
+            _select()
+            .where(AppraisalRow.headteacher_id == headteacher_id, AppraisalRow.year == year)
+            .order_by(case((AppraisalRow.school_urn == school_urn, 0), else_=1), AppraisalRow.id)
+        )
+        for row, name in await self._s.execute(query):
+            record = _appraisal(row, name).meeting_record
+            if record is not None:
+                return record.objectives
+        return ()
+
+    async def list(self, year: int | None = None) -> list[Appraisal]:
+        query = _select()
+        return await self._all(query if year is None else query.where(AppraisalRow.year == year))
+
+    async def involving(self, person_id: int) -> list[Appraisal]:
+        return await self._all(
+            _select().where(
+                or_(
+                    AppraisalRow.headteacher_id == person_id,
+                    AppraisalRow.reviewer_id == person_id,
+                    AppraisalRow.governor_id == person_id,
+                    AppraisalRow.adviser_id == person_id,
+                )
+            )
+        )
+
+    async def due_by(self, day: date) -> list[Appraisal]:
+        return await self._all(_select().where(AppraisalRow.next_due_on <= day))
+
+
+class SqlAuditLog:
+    """The append-only audit trail."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def append(self, event: AuditEvent) -> None:
+        self._s.add(
+            AuditRow(
+                appraisal_id=event.appraisal_id,
+                actor_id=event.actor_id,
+                at=event.at,
+                action=event.action,
+                from_stage=event.from_stage.value if event.from_stage else None,
+                to_stage=event.to_stage.value if event.to_stage else None,
+                outcome=event.outcome,
+                detail=event.detail[:500],
+            )
+        )
+
+    async def for_appraisal(self, appraisal_id: int | None) -> list[AuditEvent]:
+        query = select(AuditRow).order_by(AuditRow.id)
+        if appraisal_id is not None:
+            query = query.where(AuditRow.appraisal_id == appraisal_id)
+        return [
+            AuditEvent(
+                r.appraisal_id,
+                r.actor_id,
+                r.at,
+                r.action,
+                Stage(r.from_stage) if r.from_stage else None,
+                Stage(r.to_stage) if r.to_stage else None,
+                r.detail,
+                r.outcome,
+            )
+            for r in await self._s.scalars(query)
+        ]

@@ -1,0 +1,99 @@
+"""The engine, sessions and the unit of work; SQLite by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from storage.appraisals import SqlAppraisals, SqlAuditLog
+from storage.blobs import SqlBlobs
+from storage.people import SqlPeople, SqlRoster
+
+DEFAULT_URL = "sqlite+aiosqlite:///htpm.sqlite3"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An async engine for the URL (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class SqlUnitOfWork:
+    """One session and one transaction; leaving without commit rolls back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        self.people = SqlPeople(self.session)
+        self.roster = SqlRoster(self.session)
+        self.appraisals = SqlAppraisals(self.session)
+        self.audit = SqlAuditLog(self.session)
+        self.blobs = SqlBlobs(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Commit everything written in this unit of work."""
+        await self.session.commit()
+
+
+class Database:
+    """An engine and the units of work opened on it."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def uow(self) -> SqlUnitOfWork:
+        """Open a new unit of work."""
+        return SqlUnitOfWork(self._sessions)
+
+    async def migrate(self) -> None:
+        """Bring the schema up to the latest migration."""
+        from storage.migrate import upgrade
+
+        await upgrade(self.engine)
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

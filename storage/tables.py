@@ -1,0 +1,129 @@
+"""The tables (SQLAlchemy 2 typed declarative style)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC; SQLite's naive values come back marked as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names that migrations can refer to."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class SchoolRow(Base):
+    __tablename__ = "schools"
+
+    urn: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    nation: Mapped[str] = mapped_column(String(32))
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    aad_object_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+class RoleRow(Base):
+    __tablename__ = "roster_roles"
+    __table_args__ = (UniqueConstraint("person_id", "role", "school_urn"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    school_urn: Mapped[str | None] = mapped_column(ForeignKey("schools.urn"), index=True)
+
+
+class AppraisalRow(Base):
+    __tablename__ = "appraisals"
+    __table_args__ = (UniqueConstraint("school_urn", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school_urn: Mapped[str] = mapped_column(ForeignKey("schools.urn"))
+    year: Mapped[int] = mapped_column(Integer)
+    nation: Mapped[str] = mapped_column(String(32))
+    headteacher_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    governor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    adviser_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    led_by_rel: Mapped[bool] = mapped_column(Boolean)
+    stage: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # Objectives, evaluations, evidence and the meeting record: confidential, never logged.
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_appraisal_at", "appraisal_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    appraisal_id: Mapped[int | None] = mapped_column(ForeignKey("appraisals.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(40))
+    from_stage: Mapped[str | None] = mapped_column(String(32))
+    to_stage: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(500))
+
+
+class EvidenceBlobRow(Base):
+    __tablename__ = "evidence_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(127))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
