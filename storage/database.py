@@ -28,11 +28,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, search_path: str | None = None) -> AsyncEngine:
     """An async engine for the URL (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
     if url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    connect_args: dict[str, Any] = {}
+    if search_path:
+        connect_args["server_settings"] = {"search_path": search_path}
+    engine = create_async_engine(
+        url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args
+    )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
@@ -72,9 +77,9 @@ class SqlUnitOfWork:
 class Database:
     """An engine and the units of work opened on it."""
 
-    def __init__(self, url: str = DEFAULT_URL) -> None:
+    def __init__(self, url: str = DEFAULT_URL, search_path: str | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, search_path)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def uow(self) -> SqlUnitOfWork:
