@@ -8,9 +8,9 @@ from datetime import date, datetime
 from appraisal.commands import Command
 from appraisal.deadlines import next_due
 from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, NotFound
-from appraisal.model import Appraisal, AuditEvent, actor_for
+from appraisal.model import Actor, Appraisal, AuditEvent, actor_for
 from appraisal.policy import CyclePolicy
-from appraisal.ports import Calendars, RosterChanges, StaleVersion, UnitOfWorkFactory
+from appraisal.ports import Calendars, RosterChanges, StaleVersion, UnitOfWork, UnitOfWorkFactory
 from appraisal.roster import DEFAULT_NATION, RosterEntry
 from appraisal.visibility import Visibility, visibility
 from appraisal.workflow import apply
@@ -23,6 +23,7 @@ class Context:
     uow: UnitOfWorkFactory
     calendars: Calendars
     policy: CyclePolicy = field(default_factory=CyclePolicy)
+    evidence_max_bytes: int = 25 * 1024 * 1024
 
     def due_on(self, appraisal: Appraisal) -> date | None:
         """The earliest due date owed on an appraisal, kept on its row for the due query."""
@@ -60,32 +61,54 @@ class AppraisalService:
         now: datetime,
         expected_version: int | None,
     ) -> Appraisal:
-        ctx = self._ctx
-        async with ctx.uow() as tx:
-            appraisal = await tx.appraisals.get(appraisal_id)
-            person = await tx.people.get(person_id)
-            if appraisal is None or person is None:
-                raise NotFound("That appraisal could not be found.")
-            actor = actor_for(appraisal, person.id, person.trust_roles)
-            if visibility(actor.roles) is Visibility.NONE:
-                raise NotFound("That appraisal could not be found.")
-            if expected_version is not None and expected_version != appraisal.version:
-                raise ConcurrencyConflict(appraisal)
-            calendar = ctx.calendars.for_nation(appraisal.nation)
-            transition = apply(appraisal, command, actor, now, calendar, ctx.policy)
+        async with self._ctx.uow() as tx:
             try:
-                await tx.appraisals.update(
-                    transition.appraisal, appraisal.version, ctx.due_on(transition.appraisal)
+                changed = await self.apply_in(
+                    tx, person_id, appraisal_id, command, now, expected_version
                 )
             except StaleVersion:
-                stale = True
+                changed = None
             else:
-                stale = False
-                await tx.audit.append(transition.event)
                 await tx.commit()
-        if stale:
+        if changed is None:
             raise ConcurrencyConflict(await self.current(appraisal_id))
+        return changed
+
+    async def apply_in(
+        self,
+        tx: UnitOfWork,
+        person_id: int,
+        appraisal_id: int,
+        command: Command,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> Appraisal:
+        """Take an action inside the caller's unit of work (which commits it)."""
+        ctx = self._ctx
+        appraisal, actor = await self.load_for(tx, person_id, appraisal_id)
+        if expected_version is not None and expected_version != appraisal.version:
+            raise ConcurrencyConflict(appraisal)
+        calendar = ctx.calendars.for_nation(appraisal.nation)
+        transition = apply(appraisal, command, actor, now, calendar, ctx.policy)
+        await tx.appraisals.update(
+            transition.appraisal, appraisal.version, ctx.due_on(transition.appraisal)
+        )
+        await tx.audit.append(transition.event)
         return transition.appraisal
+
+    @staticmethod
+    async def load_for(
+        tx: UnitOfWork, person_id: int, appraisal_id: int
+    ) -> tuple[Appraisal, Actor]:
+        """The appraisal and the person as an actor on it; NotFound if they may not see it."""
+        appraisal = await tx.appraisals.get(appraisal_id)
+        person = await tx.people.get(person_id)
+        if appraisal is None or person is None:
+            raise NotFound("That appraisal could not be found.")
+        actor = actor_for(appraisal, person.id, person.trust_roles)
+        if visibility(actor.roles) is Visibility.NONE:
+            raise NotFound("That appraisal could not be found.")
+        return appraisal, actor
 
     async def current(self, appraisal_id: int) -> Appraisal | None:
         """The appraisal as it stands now (for answering a conflict)."""

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, OperationalError
 
 from appraisal.errors import DomainError
 from appraisal.policy import academic_year_of
@@ -22,6 +22,7 @@ from appraisal.status import StatusLine
 from appraisal.text import long_date
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import Product, open_product
+from storage.database import make_engine
 
 app = typer.Typer(
     help="HTPM bot: headteacher performance management for a school trust.",
@@ -47,10 +48,17 @@ NowOption = Annotated[
 
 def _settings() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as exc:
         err.print(str(exc))
         raise typer.Exit(2) from None
+    try:
+        make_engine(settings.database_url)  # only checks the URL and driver; connects to nothing
+    except (ArgumentError, InvalidRequestError) as exc:
+        reason = str(exc).replace("\n", " ")
+        err.print(f"The configuration is not valid:\n  HTPM_DATABASE_URL: {reason}")
+        raise typer.Exit(2) from None
+    return settings
 
 
 def _now(value: str | None, settings: Settings) -> datetime:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from appraisal.cycle import CycleService
+from appraisal.evidence import EvidenceService
 from appraisal.services import AppraisalService, Context, RosterService
 from appraisal.status import StatusService
 from bot.calendars import HolidayCalendars
@@ -25,20 +26,28 @@ class Product:
     cycles: CycleService
     status: StatusService
     roster: RosterService
+    evidence: EvidenceService
 
 
 def build(settings: Settings, db: Database) -> Product:
     """Wire the use cases to a database and the settings' calendars and rules."""
     calendars = HolidayCalendars(settings.timezone, settings.closure_days)
-    ctx = Context(uow=db.uow, calendars=calendars, policy=settings.policy())
+    ctx = Context(
+        uow=db.uow,
+        calendars=calendars,
+        policy=settings.policy(),
+        evidence_max_bytes=settings.evidence_max_bytes,
+    )
+    appraisals = AppraisalService(ctx)
     return Product(
         settings=settings,
         db=db,
         ctx=ctx,
-        appraisals=AppraisalService(ctx),
+        appraisals=appraisals,
         cycles=CycleService(ctx),
         status=StatusService(ctx),
         roster=RosterService(ctx, settings.nation),
+        evidence=EvidenceService(ctx, appraisals),
     )
 
 

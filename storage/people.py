@@ -60,7 +60,7 @@ class SqlPeople:
         rows = await self._s.execute(
             select(PersonRow.id, PersonRow.name).where(PersonRow.id.in_(ids))
         )
-        return dict(rows.tuples().all())
+        return {row[0]: row[1] for row in rows}
 
     async def with_trust_role(self, role: Role) -> list[Person]:
         query = (

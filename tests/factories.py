@@ -54,8 +54,12 @@ POLICY = CyclePolicy()
 # Person ids used by the pure-domain tests.
 HEAD, REVIEWER, GOVERNOR, ADVISER, DCEO, ADMIN, OUTSIDER = range(1, 8)
 PERSON_FOR_ROLE = {
-    Role.HEADTEACHER: HEAD, Role.REVIEWER: REVIEWER, Role.GOVERNOR: GOVERNOR,
-    Role.ADVISER: ADVISER, Role.DCEO: DCEO, Role.ADMIN: ADMIN,
+    Role.HEADTEACHER: HEAD,
+    Role.REVIEWER: REVIEWER,
+    Role.GOVERNOR: GOVERNOR,
+    Role.ADVISER: ADVISER,
+    Role.DCEO: DCEO,
+    Role.ADMIN: ADMIN,
 }
 
 
@@ -70,12 +74,21 @@ def actor(role: Role) -> Actor:
 
 
 PREVIOUS = (
-    Objective("O1", "Improve reading at KS1.", "Phonics screening pass rate 85%.",
-              Focus.SCHOOL_IMPROVEMENT),
-    Objective("O2", "Develop middle leaders.", "Each leader runs a cycle of monitoring.",
-              Focus.SCHOOL_IMPROVEMENT),
-    Objective("O3", "Protect time for wellbeing.", "One afternoon a half term kept free.",
-              Focus.WELLBEING),
+    Objective(
+        "O1",
+        "Improve reading at KS1.",
+        "Phonics screening pass rate 85%.",
+        Focus.SCHOOL_IMPROVEMENT,
+    ),
+    Objective(
+        "O2",
+        "Develop middle leaders.",
+        "Each leader runs a cycle of monitoring.",
+        Focus.SCHOOL_IMPROVEMENT,
+    ),
+    Objective(
+        "O3", "Protect time for wellbeing.", "One afternoon a half term kept free.", Focus.WELLBEING
+    ),
 )
 
 
@@ -83,17 +96,33 @@ def meeting_record(previous: tuple[Objective, ...] = PREVIOUS, **changes: object
     """A valid meeting record judging every previous objective and setting three new ones."""
     record = MeetingRecord(
         judgements=tuple(
-            Judgement(o.ref, Rating.MET if n else Rating.PARTIALLY_MET,
-                      "" if n else "Staff turnover in the spring term.", "")
+            Judgement(
+                o.ref,
+                Rating.MET if n else Rating.PARTIALLY_MET,
+                "" if n else "Staff turnover in the spring term.",
+                "",
+            )
             for n, o in enumerate(previous)
         ),
         objectives=(
-            Objective("", "Raise writing attainment.", "75% at expected standard.",
-                      Focus.SCHOOL_IMPROVEMENT),
-            Objective("", "Strengthen attendance.", "Persistent absence below 12%.",
-                      Focus.SCHOOL_IMPROVEMENT),
-            Objective("", "Complete NPQH coaching module.", "Module completed by July.",
-                      Focus.PROFESSIONAL_DEVELOPMENT),
+            Objective(
+                "",
+                "Raise writing attainment.",
+                "75% at expected standard.",
+                Focus.SCHOOL_IMPROVEMENT,
+            ),
+            Objective(
+                "",
+                "Strengthen attendance.",
+                "Persistent absence below 12%.",
+                Focus.SCHOOL_IMPROVEMENT,
+            ),
+            Objective(
+                "",
+                "Complete NPQH coaching module.",
+                "Module completed by July.",
+                Focus.PROFESSIONAL_DEVELOPMENT,
+            ),
         ),
         cpd_and_support="Coaching from a trust headteacher.",
         wellbeing_discussed=True,
@@ -110,10 +139,21 @@ def new_appraisal(previous: tuple[Objective, ...] = PREVIOUS, led_by_rel: bool =
     """A 2026–27 appraisal just opened (Tuesday 1 September 2026)."""
     opened = at(2026, 9, 1)
     return Appraisal(
-        id=1, school_urn="100001", school_name="Brookside Primary School", year=2026,
-        nation="england", headteacher_id=HEAD, reviewer_id=REVIEWER, governor_id=GOVERNOR,
-        adviser_id=ADVISER, led_by_rel=led_by_rel, stage=Stage.AWAITING_DATE, version=1,
-        opened_at=opened, stage_entered_at=opened, previous_objectives=previous,
+        id=1,
+        school_urn="100001",
+        school_name="Brookside Primary School",
+        year=2026,
+        nation="england",
+        headteacher_id=HEAD,
+        reviewer_id=REVIEWER,
+        governor_id=GOVERNOR,
+        adviser_id=ADVISER,
+        led_by_rel=led_by_rel,
+        stage=Stage.AWAITING_DATE,
+        version=1,
+        opened_at=opened,
+        stage_entered_at=opened,
+        previous_objectives=previous,
     )
 
 
@@ -121,24 +161,38 @@ MEETING = at(2026, 10, 14, 10)  # Wednesday 14 October 2026
 
 #: The cycle walked step by step: (who, command, when). Evidence is added on the first day.
 TIMELINE: tuple[tuple[Role, Command, datetime], ...] = (
-    (Role.HEADTEACHER, AddEvidence("SDP summary", EvidenceKind.SCHOOL_DEVELOPMENT_PLAN, "O1"),
-     at(2026, 9, 1, 15)),
+    (
+        Role.HEADTEACHER,
+        AddEvidence("SDP summary", EvidenceKind.SCHOOL_DEVELOPMENT_PLAN, "O1"),
+        at(2026, 9, 1, 15),
+    ),
     (Role.REVIEWER, ProposeDate(MEETING), at(2026, 9, 2, 10)),
     (Role.HEADTEACHER, ConfirmDate(), at(2026, 9, 3)),
     (Role.GOVERNOR, ConfirmAvailability(), at(2026, 9, 7)),
     (Role.REVIEWER, SendPreReading(), at(2026, 10, 7)),
-    (Role.HEADTEACHER, SelfEvaluate(tuple(
-        SelfEvaluation(o.ref, Rating.MET, "Evidence attached.") for o in PREVIOUS
-    )), at(2026, 10, 9)),
+    (
+        Role.HEADTEACHER,
+        SelfEvaluate(
+            tuple(SelfEvaluation(o.ref, Rating.MET, "Evidence attached.") for o in PREVIOUS)
+        ),
+        at(2026, 10, 9),
+    ),
     (Role.REVIEWER, RecordMeeting(meeting_record()), at(2026, 10, 14, 16)),
     (Role.REVIEWER, SubmitDraft(), at(2026, 10, 19)),
     (Role.HEADTEACHER, Approve(), at(2026, 10, 21)),
     (Role.REVIEWER, IssueFinal(), at(2026, 10, 26)),
     (Role.HEADTEACHER, ShareWithGovernor(), at(2026, 10, 27)),
     (Role.GOVERNOR, Acknowledge(date(2026, 11, 26)), at(2026, 11, 2)),
-    (Role.REVIEWER, RecordMidYear(MidYearReview(date(2027, 2, 9), tuple(
-        ObjectiveProgress(f"O{n}", Progress.ON_TRACK, "") for n in (1, 2, 3)
-    ))), at(2027, 2, 9, 15)),
+    (
+        Role.REVIEWER,
+        RecordMidYear(
+            MidYearReview(
+                date(2027, 2, 9),
+                tuple(ObjectiveProgress(f"O{n}", Progress.ON_TRACK, "") for n in (1, 2, 3)),
+            )
+        ),
+        at(2027, 2, 9, 15),
+    ),
 )
 
 
@@ -154,13 +208,25 @@ def appraisal_at(stage: Stage) -> tuple[Appraisal, datetime]:
     start = new_appraisal()
     if stage is Stage.DATE_COUNTER_PROPOSED:
         a = walk(start, TIMELINE[:2])
-        a = apply(a, ProposeOtherDate(at(2026, 10, 15, 10)), actor(Role.HEADTEACHER),
-                  at(2026, 9, 3), CAL, POLICY).appraisal
+        a = apply(
+            a,
+            ProposeOtherDate(at(2026, 10, 15, 10)),
+            actor(Role.HEADTEACHER),
+            at(2026, 9, 3),
+            CAL,
+            POLICY,
+        ).appraisal
         return a, at(2026, 9, 4)
     if stage is Stage.CHANGES_REQUESTED:
         a = walk(start, TIMELINE[:8])
-        a = apply(a, RequestChanges("Please reword objective 2."), actor(Role.HEADTEACHER),
-                  at(2026, 10, 20), CAL, POLICY).appraisal
+        a = apply(
+            a,
+            RequestChanges("Please reword objective 2."),
+            actor(Role.HEADTEACHER),
+            at(2026, 10, 20),
+            CAL,
+            POLICY,
+        ).appraisal
         return a, at(2026, 10, 21)
     for n in range(1, len(TIMELINE) + 1):
         a = walk(start, TIMELINE[:n])
@@ -185,10 +251,12 @@ def valid_command(action: Action, appraisal: Appraisal, now: datetime) -> Comman
         Action.CONFIRM_AVAILABILITY: ConfirmAvailability(),
         Action.DECLINE_AVAILABILITY: DeclineAvailability(),
         Action.SEND_PRE_READING: SendPreReading(),
-        Action.SELF_EVALUATE: SelfEvaluate(tuple(
-            SelfEvaluation(o.ref, Rating.PARTIALLY_MET, "Mostly there.")
-            for o in appraisal.previous_objectives
-        )),
+        Action.SELF_EVALUATE: SelfEvaluate(
+            tuple(
+                SelfEvaluation(o.ref, Rating.PARTIALLY_MET, "Mostly there.")
+                for o in appraisal.previous_objectives
+            )
+        ),
         Action.ADD_EVIDENCE: AddEvidence("Pupil outcomes 2026", EvidenceKind.PUPIL_OUTCOME_DATA),
         Action.REMOVE_EVIDENCE: RemoveEvidence(
             appraisal.evidence[0].ref if appraisal.evidence else "E1"
@@ -200,8 +268,10 @@ def valid_command(action: Action, appraisal: Appraisal, now: datetime) -> Comman
         Action.ISSUE_FINAL: IssueFinal(),
         Action.SHARE_WITH_GOVERNOR: ShareWithGovernor(),
         Action.ACKNOWLEDGE: Acknowledge(now.date() + timedelta(days=14)),
-        Action.RECORD_MID_YEAR: RecordMidYear(MidYearReview(now.date(), tuple(
-            ObjectiveProgress(o.ref, Progress.ON_TRACK) for o in objectives
-        ))),
+        Action.RECORD_MID_YEAR: RecordMidYear(
+            MidYearReview(
+                now.date(), tuple(ObjectiveProgress(o.ref, Progress.ON_TRACK) for o in objectives)
+            )
+        ),
     }
     return commands[action]
