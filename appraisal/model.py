@@ -40,6 +40,7 @@ class Appraisal:
     previous_objectives: tuple[Objective, ...] = ()
     self_evaluations: tuple[SelfEvaluation, ...] = ()
     evidence: tuple[EvidenceItem, ...] = ()
+    evidence_added: int = 0
     meeting_record: MeetingRecord | None = None
     change_requests: tuple[ChangeRequest, ...] = ()
     pre_reading_sent_at: datetime | None = None

@@ -57,6 +57,10 @@ class RosterRejected(DomainError):
         )
 
 
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
 def _header(row: list[str]) -> tuple[list[str], list[str]]:
     names = [c.strip().lower() for c in row]
     problems = []
@@ -96,13 +100,16 @@ def _entry(line: int, row: dict[str, str], out: list[RosterProblem]) -> RosterEn
     nation = row.get("nation", "").lower().replace(" ", "_") or None
     if role in SCHOOL_ROLES:
         if urn is None or school is None:
-            bad(f"a {role.value} row needs school_urn and school_name")
+            bad(f"{_article(role.value)} {role.value} row needs school_urn and school_name")
         elif not _URN.match(urn):
             bad(f"school_urn '{urn}' is not a school URN (digits only)")
         if nation is not None and nation not in NATIONS:
             bad(f"unknown nation '{row['nation']}'; use one of: {', '.join(NATIONS)}")
     elif role is not None and (urn or school or nation):
-        bad(f"a {role.value} row leaves school_urn, school_name and nation blank")
+        bad(
+            f"{_article(role.value)} {role.value} row leaves school_urn, school_name "
+            "and nation blank"
+        )
     if len(out) > before:
         return None
     assert role is not None
@@ -135,7 +142,8 @@ def _cross_check(entries: list[RosterEntry], out: list[RosterProblem]) -> None:
                 out.append(
                     RosterProblem(
                         e.line,
-                        f"school {e.school_urn} already has a {e.role.value} (line {other.line})",
+                        f"school {e.school_urn} already has "
+                        f"{_article(e.role.value)} {e.role.value} (line {other.line})",
                     )
                 )
         first = by_email.setdefault(e.email, e)

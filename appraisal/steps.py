@@ -156,7 +156,8 @@ def add_evidence(appraisal: Appraisal, cmd: AddEvidence, ctx: StepContext) -> Ap
     if len(appraisal.evidence) >= MAX_EVIDENCE_ITEMS:
         problems.add("title", f"An appraisal can hold up to {MAX_EVIDENCE_ITEMS} evidence items.")
     problems.raise_if_any()
-    number = 1 + max((int(e.ref[1:]) for e in appraisal.evidence), default=0)
+    # Numbers are never reused, so E2 always means the same file in the audit trail.
+    number = appraisal.evidence_added + 1
     item = EvidenceItem(
         ref=f"E{number}",
         title=title,
@@ -167,7 +168,7 @@ def add_evidence(appraisal: Appraisal, cmd: AddEvidence, ctx: StepContext) -> Ap
         size=cmd.size,
         content_type=cmd.content_type,
     )
-    return replace(appraisal, evidence=(*appraisal.evidence, item))
+    return replace(appraisal, evidence=(*appraisal.evidence, item), evidence_added=number)
 
 
 def remove_evidence(appraisal: Appraisal, cmd: RemoveEvidence, _ctx: StepContext) -> Appraisal:

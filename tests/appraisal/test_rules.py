@@ -616,7 +616,7 @@ def evidence(title: str = "Pupil outcomes 2026") -> AddEvidence:
     return AddEvidence(title, EvidenceKind.PUPIL_OUTCOME_DATA)
 
 
-def test_evidence_is_numbered_e1_e2_counting_on_from_the_highest():
+def test_evidence_numbers_are_never_reused():
     now = at(2026, 9, 1, 15)
     appraisal = new_appraisal()
     for _ in range(2):
@@ -625,6 +625,10 @@ def test_evidence_is_numbered_e1_e2_counting_on_from_the_highest():
     appraisal = applied(appraisal, RemoveEvidence("E1"), Role.HEADTEACHER, now)
     appraisal = applied(appraisal, evidence(), Role.HEADTEACHER, now)
     assert [e.ref for e in appraisal.evidence] == ["E2", "E3"]
+    # Removing the newest item does not free its number either.
+    appraisal = applied(appraisal, RemoveEvidence("E3"), Role.HEADTEACHER, now)
+    appraisal = applied(appraisal, evidence(), Role.HEADTEACHER, now)
+    assert [e.ref for e in appraisal.evidence] == ["E2", "E4"]
 
 
 def test_evidence_title_is_trimmed_and_the_objective_must_be_last_years():

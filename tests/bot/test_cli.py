@@ -540,7 +540,7 @@ def test_the_installed_console_script_lists_the_commands(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HTPM_")}
     env["HTPM_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'unused.sqlite3'}"
 
-    done = subprocess.run(  # noqa: S603 (our own script, fixed arguments)
+    done = subprocess.run(
         [str(script), "--help"],
         capture_output=True,
         text=True,

@@ -1,0 +1,49 @@
+"""Migrations: up from empty, down to empty, up again; and they match the table definitions."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from storage.migrate import current_revision, downgrade, upgrade
+from storage.tables import Base
+
+TABLES = {"schools", "people", "roster_roles", "appraisals", "audit_events", "evidence_blobs"}
+
+
+async def _tables(db) -> set[str]:
+    async with db.engine.connect() as conn:
+        names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    return names - {"alembic_version"}
+
+
+async def test_upgrade_from_empty_downgrade_to_empty_and_upgrade_again(empty_db):
+    assert await _tables(empty_db) == set()
+    assert await current_revision(empty_db.engine) is None
+    await upgrade(empty_db.engine)
+    assert await _tables(empty_db) == TABLES
+    head = await current_revision(empty_db.engine)
+    assert head is not None
+    await downgrade(empty_db.engine, "base")
+    assert await _tables(empty_db) == set()
+    assert await current_revision(empty_db.engine) is None
+    await upgrade(empty_db.engine)
+    assert await _tables(empty_db) == TABLES
+    assert await current_revision(empty_db.engine) == head
+
+
+async def test_upgrading_twice_is_harmless(empty_db):
+    await empty_db.migrate()
+    await empty_db.migrate()
+    assert await _tables(empty_db) == TABLES
+
+
+async def test_the_migrations_build_exactly_the_declared_tables(db):
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(differences)
+    assert diff == []
