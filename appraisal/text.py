@@ -15,6 +15,11 @@ def short_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 
 
+def compact_date(day: date) -> str:
+    """'Fri 7 Nov 2026' (for tables)."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 def time_of_day(moment: datetime, tz: tzinfo) -> str:
     """'10:30' in the given zone."""
     return f"{moment.astimezone(tz):%H:%M}"

@@ -1,0 +1,1 @@
+"""The Bot Framework service, the CLI, settings and wiring: the only layer that does I/O."""

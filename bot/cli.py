@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
@@ -19,7 +21,7 @@ from appraisal.errors import DomainError
 from appraisal.policy import academic_year_of
 from appraisal.roster import RosterRejected, parse_roster
 from appraisal.status import StatusLine
-from appraisal.text import long_date
+from appraisal.text import compact_date
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import Product, open_product
 from storage.database import make_engine
@@ -28,6 +30,8 @@ app = typer.Typer(
     help="HTPM bot: headteacher performance management for a school trust.",
     no_args_is_help=True,
     add_completion=False,
+    # A traceback with local variables could print confidential record text.
+    pretty_exceptions_show_locals=False,
 )
 roster_app = typer.Typer(help="The trust's roster of people and schools.", no_args_is_help=True)
 cycle_app = typer.Typer(help="The annual appraisal cycle.", no_args_is_help=True)
@@ -36,8 +40,35 @@ app.add_typer(roster_app, name="roster")
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Consoles:
+    """stdout and stderr consoles, made on first use (not at import)."""
+
+    @cached_property
+    def out(self) -> Console:
+        console = Console(highlight=False, soft_wrap=True)
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            console.width = 140  # piped or captured: keep rows on one line where possible
+        return console
+
+    @cached_property
+    def err(self) -> Console:
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+_consoles = _Consoles()
+
+
+def out_print(*args: object) -> None:
+    """Print to standard output."""
+    _consoles.out.print(*args)
+
+
+def err_print(*args: object) -> None:
+    """Print to standard error."""
+    _consoles.err.print(*args)
+
+
 T = TypeVar("T")
 
 NowOption = Annotated[
@@ -50,13 +81,13 @@ def _settings() -> Settings:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        err.print(str(exc))
+        err_print(str(exc))
         raise typer.Exit(2) from None
     try:
         make_engine(settings.database_url)  # only checks the URL and driver; connects to nothing
     except (ArgumentError, InvalidRequestError) as exc:
         reason = str(exc).replace("\n", " ")
-        err.print(f"The configuration is not valid:\n  HTPM_DATABASE_URL: {reason}")
+        err_print(f"The configuration is not valid:\n  HTPM_DATABASE_URL: {reason}")
         raise typer.Exit(2) from None
     return settings
 
@@ -68,7 +99,7 @@ def _now(value: str | None, settings: Settings) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        err.print(f"--now '{value}' is not a date-time such as 2026-11-05T09:00.")
+        err_print(f"--now '{value}' is not a date-time such as 2026-11-05T09:00.")
         raise typer.Exit(2) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
@@ -83,11 +114,11 @@ def _run(settings: Settings, work: Callable[[Product], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except DomainError as exc:
-        err.print(exc.message)
+        err_print(exc.message)
         raise typer.Exit(1) from None
     except (OperationalError, DBAPIError, OSError) as exc:
         reason = getattr(exc, "orig", None) or exc
-        err.print(
+        err_print(
             f"Cannot use the database: {type(reason).__name__}: {str(reason).splitlines()[0]}"
         )
         raise typer.Exit(2) from None
@@ -105,28 +136,28 @@ def roster_import(
     try:
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        err.print(f"No such file: {file}")
+        err_print(f"No such file: {file}")
         raise typer.Exit(2) from None
     except UnicodeDecodeError:
-        err.print(f"{file} is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
+        err_print(f"{file} is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
         raise typer.Exit(2) from None
     except OSError as exc:
-        err.print(f"Cannot read {file}: {exc.strerror}")
+        err_print(f"Cannot read {file}: {exc.strerror}")
         raise typer.Exit(2) from None
     try:
         entries = parse_roster(text)
     except RosterRejected as exc:
-        err.print(exc.message)
+        err_print(exc.message)
         for problem in exc.problems:
-            err.print(f"  {file.name} {problem}")
+            err_print(f"  {file.name} {problem}")
         raise typer.Exit(1) from None
     moment = _now(now, settings)
     changes = _run(settings, lambda p: p.roster.import_entries(entries, moment))
     if not changes.changed:
-        out.print(f"Roster unchanged: {len(entries)} rows already match.")
+        out_print(f"Roster unchanged: {len(entries)} rows already match.")
         return
     parts = [f"{k.replace('_', ' ')}: {v}" for k, v in vars(changes).items() if v]
-    out.print(f"Roster imported ({len(entries)} rows). " + "; ".join(parts) + ".")
+    out_print(f"Roster imported ({len(entries)} rows). " + "; ".join(parts) + ".")
 
 
 @cycle_app.command("start")
@@ -141,21 +172,21 @@ def cycle_start(
     moment = _now(now, settings)
     chosen = year if year is not None else academic_year_of(moment.date())
     if not 2000 <= chosen <= 2100:
-        err.print(f"--year {chosen} is not a plausible academic year.")
+        err_print(f"--year {chosen} is not a plausible academic year.")
         raise typer.Exit(2)
 
     async def work(product: Product):
-        with err.status(f"Opening the {chosen}–{(chosen + 1) % 100:02d} cycle…"):
+        with _consoles.err.status(f"Opening the {chosen}–{(chosen + 1) % 100:02d} cycle…"):
             return await product.cycles.start(chosen, moment)
 
     report = _run(settings, work)
     for label in report.opened:
-        out.print(f"opened   {label}")
+        out_print(f"opened   {label}")
     for label in report.already_open:
-        out.print(f"open     {label} (already)")
+        out_print(f"open     {label} (already)")
     for label, why in report.skipped:
-        out.print(f"skipped  {label}: {why}")
-    out.print(
+        out_print(f"skipped  {label}: {why}")
+    out_print(
         f"{len(report.opened)} opened, {len(report.already_open)} already open, "
         f"{len(report.skipped)} skipped."
     )
@@ -166,7 +197,7 @@ def cycle_start(
 def print_status(lines: list[StatusLine], title: str) -> None:
     """The status table: never any objective text, only stages, people and dates."""
     if not lines:
-        out.print("No appraisals yet. Import a roster and run `htpm cycle start`.")
+        out_print("No appraisals yet. Import a roster and run `htpm cycle start`.")
         return
     table = Table(title=title, show_lines=False, expand=False)
     for column in ("School", "Headteacher", "Year", "Stage", "Next step", "Owed by", "Due", ""):
@@ -188,10 +219,10 @@ def print_status(lines: list[StatusLine], title: str) -> None:
             line.stage.label,
             step.obligation.action.label if step else "—",
             f"{step.person_name} ({step.obligation.role.label})" if step else "—",
-            long_date(step.obligation.due_on) if step else "—",
+            compact_date(step.obligation.due_on) if step else "—",
             "; ".join(flags),
         )
-    out.print(table)
+    out_print(table)
 
 
 @app.command()
@@ -219,7 +250,7 @@ def demo(now: NowOption = None) -> None:
         return message, await product.status.overview(moment)
 
     message, lines = _run(settings, work)
-    out.print(message)
+    out_print(message)
     print_status(lines, "The demo trust")
 
 
@@ -228,7 +259,7 @@ def db_upgrade() -> None:
     """Migrate the database to the latest schema (the product also does this on start)."""
     settings = _settings()
     _run(settings, lambda p: asyncio.sleep(0))
-    out.print("Database is at the latest schema.")
+    out_print("Database is at the latest schema.")
 
 
 @db_app.command("downgrade")
@@ -244,7 +275,7 @@ def db_downgrade(
 
     settings = _settings()
     if not yes:
-        err.print("Downgrading can delete data. Run again with --yes to confirm.")
+        err_print("Downgrading can delete data. Run again with --yes to confirm.")
         raise typer.Exit(2)
 
     async def main() -> None:
@@ -255,7 +286,7 @@ def db_downgrade(
             await db.dispose()
 
     asyncio.run(main())
-    out.print(f"Database downgraded to {to}.")
+    out_print(f"Database downgraded to {to}.")
 
 
 def main() -> None:

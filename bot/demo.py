@@ -12,6 +12,7 @@ from appraisal.commands import (
     SendPreReading,
     SubmitDraft,
 )
+from appraisal.errors import DomainError
 from appraisal.policy import academic_year_of
 from appraisal.record import Focus, MeetingRecord, Objective
 from appraisal.roles import Role
@@ -19,6 +20,10 @@ from appraisal.roster import parse_roster
 from bot.wiring import Product
 
 DEMO_DOMAIN = "oakfield-trust.example"
+
+
+class DemoRefused(DomainError):
+    """The database holds a real roster; the demo never writes into it."""
 
 
 def _guid(n: int) -> str:
@@ -95,7 +100,7 @@ async def seed_demo(product: Product, now: datetime) -> str:
     if not empty:
         if dana is not None and dana.email.endswith(DEMO_DOMAIN):
             return "The demo trust is already seeded in this database."
-        return (
+        raise DemoRefused(
             "This database already holds a roster, so the demo was not seeded. "
             "Point HTPM_DATABASE_URL at a new database to try the demo."
         )

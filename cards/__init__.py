@@ -1,0 +1,1 @@
+"""Adaptive Card builders: pure functions from a view model to card JSON."""

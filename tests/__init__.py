@@ -1,0 +1,1 @@
+"""Tests: the domain, the store on SQLite and PostgreSQL, the CLI."""

@@ -124,8 +124,8 @@ def row_of(output: str, school: str) -> str:
     return rows[0]
 
 
-def long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+def compact_date(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def assert_clean_failure(result, code: int) -> None:
@@ -373,7 +373,7 @@ def test_status_shows_who_owes_the_next_step_and_flags_it_when_overdue(db_path, 
             assert Stage.AWAITING_DATE.label in row
             assert Action.PROPOSE_DATE.label in row
             assert owed_by in row
-            assert long_date(due[urn]) in row
+            assert compact_date(due[urn]) in row
         assert "OVERDUE" not in row_of(on_time.stdout, school)
         assert "OVERDUE (" in row_of(late.stdout, school)
     assert "East School" not in late.stdout  # never opened
@@ -451,9 +451,10 @@ def test_demo_refuses_a_database_holding_another_roster(db_path, tmp_path):
 
     result = htpm("demo", "--now", "2026-11-22T10:00")
 
-    assert "already holds a roster" in result.stdout
-    assert "demo was not seeded" in result.stdout
-    assert "Seeded the demo" not in result.stdout
+    assert result.exit_code == 1
+    assert "already holds a roster" in result.output
+    assert "demo was not seeded" in result.output
+    assert "Seeded the demo" not in result.output
     assert "Traceback" not in result.output
     assert counts(db_path) == before
     assert snapshot(db_path) == stored

@@ -1,0 +1,22 @@
+"""The README shows the workflow as the table defines it, and its two commands exist."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from appraisal.workflow import mermaid
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_the_readme_diagram_is_the_transition_table():
+    assert f"```mermaid\n{mermaid()}\n```" in README
+
+
+def test_the_two_commands_are_executable_scripts():
+    for script in ("scripts/demo", "scripts/test"):
+        assert f"./{script}" in README
+        assert os.access(ROOT / script, os.X_OK), script
+    assert "./scripts/test" in (ROOT / ".ci" / "run").read_text()
