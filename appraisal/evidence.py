@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from appraisal.commands import AddEvidence
-from appraisal.errors import ConcurrencyConflict, InvalidInput, NotFound
+from appraisal.commands import AddEvidence, Command
+from appraisal.errors import InvalidInput, NotFound
 from appraisal.model import Appraisal
-from appraisal.ports import StaleVersion
+from appraisal.ports import UnitOfWork
 from appraisal.record import EvidenceItem, EvidenceKind
 from appraisal.services import AppraisalService, Context
 from appraisal.visibility import Visibility, visibility
@@ -43,18 +44,15 @@ class EvidenceService:
             )
         if not data:
             raise InvalidInput({"file": "The file is empty."})
-        async with self._ctx.uow() as tx:
+
+        async def store_bytes(tx: UnitOfWork, command: Command) -> Command:
             digest = await tx.blobs.put(data, content_type, now)
-            command = AddEvidence(title, kind, objective_ref, digest, len(data), content_type)
-            try:
-                changed = await self._appraisals.apply_in(tx, person_id, appraisal_id, command, now)
-            except StaleVersion:
-                changed = None
-            else:
-                await tx.commit()
-        if changed is None:
-            raise ConcurrencyConflict(await self._appraisals.current(appraisal_id))
-        return changed
+            return replace(command, sha256=digest)
+
+        command = AddEvidence(title, kind, objective_ref, None, len(data), content_type)
+        return await self._appraisals.act(
+            person_id, appraisal_id, command, now, prepare=store_bytes
+        )
 
     async def fetch(
         self, person_id: int, appraisal_id: int, evidence_ref: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -32,6 +33,10 @@ class Context:
         return owed.due_on if owed else None
 
 
+#: Work done at the start of an action's transaction, returning the command to apply.
+Prepare = Callable[[UnitOfWork, Command], Awaitable[Command]]
+
+
 class AppraisalService:
     """Taking actions on one appraisal."""
 
@@ -45,10 +50,16 @@ class AppraisalService:
         command: Command,
         now: datetime,
         expected_version: int | None = None,
+        *,
+        prepare: Prepare | None = None,
     ) -> Appraisal:
-        """Take an action as a person; refused actions change nothing and are audited."""
+        """Take an action as a person; refused actions change nothing and are audited.
+
+        `prepare` runs first in the same transaction and may complete the command (evidence
+        bytes are stored this way, so that a refused action leaves no stored file behind).
+        """
         try:
-            return await self._act(person_id, appraisal_id, command, now, expected_version)
+            return await self._act(person_id, appraisal_id, command, now, expected_version, prepare)
         except (ActionNotAllowed, NotFound) as refused:
             await self._audit_refusal(person_id, appraisal_id, command, now, refused)
             raise
@@ -60,8 +71,11 @@ class AppraisalService:
         command: Command,
         now: datetime,
         expected_version: int | None,
+        prepare: Prepare | None = None,
     ) -> Appraisal:
         async with self._ctx.uow() as tx:
+            if prepare is not None:
+                command = await prepare(tx, command)
             try:
                 changed = await self.apply_in(
                     tx, person_id, appraisal_id, command, now, expected_version

@@ -256,6 +256,9 @@ async def test_oversized_or_refused_evidence_stores_nothing(db):
             at(2026, 9, 3),
         )
     assert await _count(db, EvidenceBlobRow) == 0
+    async with db.uow() as tx:
+        refused = [e for e in await tx.audit.for_appraisal(a) if e.outcome == "refused"]
+    assert [(e.action, e.actor_id) for e in refused] == [("add_evidence", trust.people["gareth"])]
     current = await trust.appraisals.current(a)
     assert current is not None and current.evidence == ()
 
