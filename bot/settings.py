@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from appraisal.policy import CyclePolicy
@@ -34,11 +35,32 @@ class Settings(BaseSettings):
     trust_target: str = "10-31"
     evidence_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
 
+    # The bot's identity in Microsoft Entra ID and how it authenticates.
+    app_id: str = ""
+    app_secret: SecretStr | None = None
+    app_cert_path: Path | None = None
+    app_type: Literal["SingleTenant", "UserAssignedMSI"] = "SingleTenant"
+    tenant_id: str = ""
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    public_url: str = ""
+    # Endpoints: the public cloud's by default; sovereign clouds (and the tests) set their own.
+    openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    token_issuer: str = "https://api.botframework.com"
+    login_authority: str = "https://login.microsoftonline.com"
+    oauth_scope: str = "https://api.botframework.com/.default"
+
     @field_validator("closure_days", mode="before")
     @classmethod
     def _split_days(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("nation")
@@ -65,6 +87,27 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"'{value}' is not a known time zone") from None
         return value
+
+    def bot_problems(self) -> list[str]:
+        """What stops the bot starting with authentication on (empty when all is well)."""
+        problems = []
+        if not self.app_id:
+            problems.append("HTPM_APP_ID is not set")
+        if self.app_type == "SingleTenant":
+            if not self.tenant_id:
+                problems.append("HTPM_TENANT_ID is not set (a SingleTenant bot needs it)")
+            if self.app_secret is None and self.app_cert_path is None:
+                problems.append("set HTPM_APP_SECRET or HTPM_APP_CERT_PATH")
+            if self.app_cert_path is not None and not self.app_cert_path.is_file():
+                problems.append(f"HTPM_APP_CERT_PATH: no file at {self.app_cert_path}")
+        return problems
+
+    def tenants(self) -> frozenset[str]:
+        """Tenants whose people may use the bot: the allowed list, else the bot's own tenant."""
+        listed = set(self.allowed_tenants) or (
+            {self.tenant_id.lower()} if self.tenant_id else set()
+        )
+        return frozenset(listed)
 
     def policy(self) -> CyclePolicy:
         """The cycle rules these settings describe."""
