@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     public_url: str = ""
     # Endpoints: the public cloud's by default; sovereign clouds (and the tests) set their own.
     openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
-    token_issuer: str = "https://api.botframework.com"
+    token_issuer: str = "https://api.botframework.com"  # noqa: S105 (an issuer URL, not a secret)
     login_authority: str = "https://login.microsoftonline.com"
     oauth_scope: str = "https://api.botframework.com/.default"
 
