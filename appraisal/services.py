@@ -132,20 +132,31 @@ class AppraisalService:
     async def _audit_refusal(
         self, person_id: int, appraisal_id: int, command: Command, now: datetime, refused: Exception
     ) -> None:
+        await self.record_refusal(
+            person_id, appraisal_id, command.action.value, now, type(refused).__name__
+        )
+
+    async def record_refusal(
+        self, person_id: int, appraisal_id: int | None, action: str, now: datetime, reason: str
+    ) -> None:
+        """Audit a refused attempt (a stale or tampered card, a step for another stage)."""
         async with self._ctx.uow() as tx:
-            found = await tx.appraisals.get(appraisal_id)
+            found = await tx.appraisals.get(appraisal_id) if appraisal_id else None
             stage = found.stage if found else None
+            detail = (
+                reason
+                if found or appraisal_id is None
+                else f"{reason}: no appraisal {appraisal_id}"
+            )
             await tx.audit.append(
                 AuditEvent(
-                    appraisal_id=appraisal_id if found else None,
+                    appraisal_id=found.id if found else None,
                     actor_id=person_id,
                     at=now,
-                    action=command.action.value,
+                    action=action[:40],
                     from_stage=stage,
                     to_stage=stage,
-                    detail=type(refused).__name__
-                    if found
-                    else f"appraisal {appraisal_id} not found",
+                    detail=detail,
                     outcome="refused",
                 )
             )

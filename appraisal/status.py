@@ -56,6 +56,20 @@ class DueItem:
     overdue: bool
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """What a person owes next, and otherwise what happens next on their appraisals."""
+
+    mine: tuple[tuple[StatusLine, OwedStep], ...]
+    later: tuple[tuple[StatusLine, OwedStep], ...]
+    others: tuple[tuple[StatusLine, OwedStep], ...]
+
+    @property
+    def first(self) -> tuple[StatusLine, OwedStep] | None:
+        """The step this person should take now, if any."""
+        return self.mine[0] if self.mine else None
+
+
 class StatusService:
     """Reading where things stand."""
 
@@ -130,6 +144,28 @@ class StatusService:
             }
             shown = [a for a in candidates if seen[a.id] is not Visibility.NONE]
             return await self._lines(tx, shown, now, seen)
+
+    async def next_for(self, person_id: int, now: datetime) -> NextStep:
+        """Steps this person owes (open ones first), and the steps others owe them meanwhile."""
+        mine, later, others = [], [], []
+        for line in await self.for_person(person_id, now):
+            for step in line.owed:
+                pair = (line, step)
+                if step.obligation.person_id != person_id:
+                    others.append(pair)
+                elif step.open:
+                    mine.append(pair)
+                else:
+                    later.append(pair)
+
+        def by_due(pair: tuple[StatusLine, OwedStep]):
+            return pair[1].obligation.due_on, pair[0].appraisal_id
+
+        return NextStep(
+            tuple(sorted(mine, key=by_due)),
+            tuple(sorted(later, key=by_due)),
+            tuple(sorted(others, key=by_due)),
+        )
 
     async def due_at(self, now: datetime, within_days: int = 0) -> list[DueItem]:
         """Steps due on or before today + `within_days` calendar days (overdue ones included)."""

@@ -289,6 +289,112 @@ def db_downgrade(
     out_print(f"Database downgraded to {to}.")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 3978,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Local testing: authentication OFF, loopback only.")
+    ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="With --dev: seed the demo trust into an empty database.")
+    ] = False,
+) -> None:
+    """Run the Teams bot: POST /api/messages, GET /healthz and /readyz."""
+    from aiohttp import web
+
+    from bot.logs import configure_logging
+    from bot.server import create_app
+    from bot.wiring import build
+    from storage.database import Database
+
+    settings = _settings()
+    if demo and not dev:
+        err_print("--demo is for local testing; use it with --dev.")
+        raise typer.Exit(2)
+    if dev:
+        if host not in LOOPBACK:
+            err_print("--dev turns authentication off, so it only listens on 127.0.0.1.")
+            raise typer.Exit(2)
+        host = "127.0.0.1"
+    else:
+        problems = settings.bot_problems()
+        if problems:
+            err_print("The bot will not start without authentication:\n  " + "\n  ".join(problems))
+            err_print("For local testing only, `htpm serve --dev` runs with authentication off.")
+            raise typer.Exit(2)
+    configure_logging(dev=dev)
+
+    async def make_app() -> web.Application:
+        db = Database(settings.database_url)
+        await db.migrate()
+        product = build(settings, db)
+        if demo:
+            from bot.demo import seed_demo
+
+            out_print(await seed_demo(product, _now(None, settings)))
+        application = create_app(settings, product, dev=dev)
+
+        async def close_db(_app: web.Application) -> None:
+            await db.dispose()
+
+        application.on_cleanup.append(close_db)
+        return application
+
+    if dev:
+        err_print(
+            f"Authentication is OFF (--dev): anyone who can reach http://{host}:{port} can act "
+            "as anyone. For local testing only."
+        )
+    out_print(f"HTPM bot listening on http://{host}:{port}/api/messages")
+    try:
+        web.run_app(make_app(), host=host, port=port, print=None, access_log=None)
+    except OSError as exc:
+        err_print(f"Cannot listen on {host}:{port}: {exc.strerror}")
+        raise typer.Exit(2) from None
+
+
+@app.command("teams-package")
+def teams_package(
+    out: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path("htpm-teams-app.zip"),
+) -> None:
+    """Build the Teams app package (manifest and icons) from HTPM_APP_ID and HTPM_PUBLIC_URL."""
+    from bot.teams_package import build_teams_package, check_app_id, public_host
+
+    settings = _settings()
+    problems = []
+    for name, value, check in (
+        ("HTPM_APP_ID", settings.app_id, check_app_id),
+        ("HTPM_PUBLIC_URL", settings.public_url, public_host),
+    ):
+        if not value:
+            problems.append(f"{name} is not set")
+            continue
+        try:
+            check(value)
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        err_print("Cannot build the Teams app package:\n  " + "\n  ".join(problems))
+        err_print(
+            "HTPM_APP_ID is the bot's application (client) id in Entra ID; HTPM_PUBLIC_URL is "
+            "the https address at which Teams reaches the bot, e.g. https://htpm.example.org"
+        )
+        raise typer.Exit(2)
+    try:
+        path = build_teams_package(settings.app_id, settings.public_url, out)
+    except OSError as exc:
+        err_print(f"Cannot write {out}: {exc.strerror or exc}")
+        raise typer.Exit(2) from None
+    out_print(
+        f"Wrote {path}. Upload it in Teams (Apps > Manage your apps > Upload an app) "
+        "or in the Teams admin center."
+    )
+
+
 def main() -> None:
     """Entry point of the `htpm` console script."""
     app(prog_name="htpm")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.appraisals import SqlAppraisals, SqlAuditLog
 from storage.blobs import SqlBlobs
+from storage.conversations import SqlConversationRefs
 from storage.people import SqlPeople, SqlRoster
 
 DEFAULT_URL = "sqlite+aiosqlite:///htpm.sqlite3"
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.appraisals = SqlAppraisals(self.session)
         self.audit = SqlAuditLog(self.session)
         self.blobs = SqlBlobs(self.session)
+        self.conversations = SqlConversationRefs(self.session)
         return self
 
     async def __aexit__(

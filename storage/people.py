@@ -54,6 +54,12 @@ class SqlPeople:
         row = await self._s.scalar(query)
         return (await _people(self._s, [row]))[0] if row else None
 
+    async def bind_aad_object_id(self, person_id: int, aad_object_id: str) -> None:
+        row = await self._s.get(PersonRow, person_id)
+        if row is not None:
+            row.aad_object_id = aad_object_id.lower()
+            await self._s.flush()
+
     async def names(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}

@@ -127,3 +127,15 @@ class EvidenceBlobRow(Base):
     content_type: Mapped[str] = mapped_column(String(127))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationRefRow(Base):
+    """Where to reach a person in Teams: refreshed on install and on every message."""
+
+    __tablename__ = "conversation_refs"
+
+    aad_object_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,7 +9,15 @@ from sqlalchemy import inspect
 from storage.migrate import current_revision, downgrade, upgrade
 from storage.tables import Base
 
-TABLES = {"schools", "people", "roster_roles", "appraisals", "audit_events", "evidence_blobs"}
+TABLES = {
+    "schools",
+    "people",
+    "roster_roles",
+    "appraisals",
+    "audit_events",
+    "evidence_blobs",
+    "conversation_refs",
+}
 
 
 async def _tables(db) -> set[str]:

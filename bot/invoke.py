@@ -1,0 +1,24 @@
+"""Answering an Adaptive Card invoke with a card (the card in place is replaced by it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import InvokeResponse
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+def card_invoke_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The invoke answer that replaces the acted-on card with `card`."""
+    # A model, not a dict: CloudAdapter serialises invoke bodies with msrest.
+    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+
+
+def invoke_card_response(card: dict[str, Any]) -> Activity:
+    """The same answer as an invokeResponse activity (for paths outside the handler)."""
+    return Activity(
+        type=ActivityTypes.invoke_response,
+        value=InvokeResponse(status=200, body=card_invoke_response(card)),
+    )

@@ -1,0 +1,183 @@
+"""The bot's turn handling: who is writing, from which tenant, and what they asked for."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    Attachment,
+    ChannelAccount,
+)
+
+from appraisal.identity import IdentityService
+from appraisal.ports import Person
+from bot import logs
+from bot.card_actions import CardActions
+from bot.invoke import CARD_CONTENT_TYPE, card_invoke_response, invoke_card_response
+from bot.views import Views
+from bot.wiring import Product
+from cards.common import message_card
+
+log = logging.getLogger("htpm.bot")
+
+HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "?", "menu"})
+
+
+def card_message(card: dict) -> Activity:
+    """A message carrying one Adaptive Card."""
+    return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The tenant an activity comes from (channelData.tenant.id, else conversation.tenantId)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    found = tenant.get("id") or getattr(activity.conversation, "tenant_id", None)
+    return str(found).lower() if found else None
+
+
+class HtpmBot(ActivityHandler):
+    """Recognises the person, keeps their conversation reference, answers commands and cards."""
+
+    def __init__(
+        self, product: Product, tenants: frozenset[str], clock: Callable[[], datetime]
+    ) -> None:
+        self._product = product
+        self._tenants = tenants
+        self._clock = clock
+        self._identity = IdentityService(product.ctx)
+        self._views = Views(product)
+        self._cards = CardActions(product, self._views, clock)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        sender = activity.from_property or ChannelAccount()
+        logs.activity_id.set(activity.id)
+        logs.person.set(logs.hash_person(sender.aad_object_id))
+        tenant = tenant_of(activity)
+        if self._tenants and tenant not in self._tenants:
+            log.warning(
+                "refused an activity from a tenant that is not allowed",
+                extra={"outcome": "refused"},
+            )
+            await self._refuse_tenant(turn_context)
+            return
+        await super().on_turn(turn_context)
+
+    async def _refuse_tenant(self, turn_context: TurnContext) -> None:
+        text = "HTPM bot is not available for your organisation."
+        if turn_context.activity.type == ActivityTypes.message:
+            await turn_context.send_activity(text)
+        elif turn_context.activity.type == ActivityTypes.invoke:
+            await turn_context.send_activity(
+                invoke_card_response(message_card("Not available", [text]))
+            )
+
+    async def _person(self, turn_context: TurnContext) -> Person | None:
+        sender = turn_context.activity.from_property or ChannelAccount()
+
+        async def email_from_teams() -> str | None:
+            try:
+                member = await TeamsInfo.get_member(turn_context, sender.id)
+            except Exception as exc:  # the connector may refuse; the person is then unknown
+                log.warning("could not look up the member: %s", logs.describe_exception(exc))
+                return None
+            return member.email or member.user_principal_name
+
+        person = await self._identity.identify(
+            sender.aad_object_id, email_from_teams, self._clock()
+        )
+        await self._remember(turn_context, person)
+        return person
+
+    async def _remember(self, turn_context: TurnContext, person: Person | None) -> None:
+        activity = turn_context.activity
+        aad = (activity.from_property or ChannelAccount()).aad_object_id
+        if not aad or activity.conversation is None:
+            return
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        async with self._product.db.uow() as tx:
+            await tx.conversations.save(
+                aad,
+                tenant_of(activity) or "",
+                person.id if person else None,
+                reference,
+                self._clock(),
+            )
+            await tx.commit()
+
+    async def _not_on_roster(self, turn_context: TurnContext) -> None:
+        ask = await self._identity.who_to_ask()
+        who = ", ".join(f"{p.name} ({p.email})" for p in ask) or "your trust's administrator"
+        await turn_context.send_activity(
+            card_message(
+                message_card(
+                    "You are not on the roster yet",
+                    [
+                        "HTPM bot supports your trust's headteacher performance management. "
+                        "I can't find you on the trust's roster, so there is nothing to show you.",
+                        f"If you take part in a headteacher's appraisal, ask {who} to add you.",
+                    ],
+                )
+            )
+        )
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        person = await self._person(turn_context)
+        if person is None:
+            await self._not_on_roster(turn_context)
+            return
+        activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value.get("verb"):
+            # An Action.Submit fallback from a client without Action.Execute.
+            card = await self._cards.handle(person, activity.value.get("verb"), activity.value)
+            await turn_context.send_activity(card_message(card))
+            return
+        words = (TurnContext.remove_recipient_mention(activity) or "").strip().lower().split()
+        command = words[0].strip("/!.") if words else "help"
+        now = self._clock()
+        if command == "status":
+            card = await self._views.status_card(person, now)
+        elif command == "next":
+            card = await self._views.next_card(person, now)
+        else:
+            card = await self._views.help_card(person, not_understood=command not in HELP_WORDS)
+        log.info(
+            "answered a command",
+            extra={"verb": command if command in {"status", "next", "help"} else "other"},
+        )
+        await turn_context.send_activity(card_message(card))
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        person = await self._person(turn_context)
+        if person is None:
+            await self._not_on_roster(turn_context)
+            return
+        await turn_context.send_activity(card_message(await self._views.help_card(person)))
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        # Teams also sends installationUpdate on install; here we only keep the reference fresh.
+        if turn_context.activity.from_property is not None:
+            await self._person(turn_context)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        person = await self._person(turn_context)
+        if person is None:
+            card = message_card(
+                "You are not on the roster yet",
+                ["There is nothing here for you. Ask your trust's administrator."],
+            )
+            return card_invoke_response(card)
+        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
+        card = await self._cards.handle(person, action.get("verb"), action.get("data"))
+        return card_invoke_response(card)

@@ -1,0 +1,46 @@
+"""Conversation references: how to reach each person in Teams for proactive messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import ConversationRefRow
+
+
+class SqlConversationRefs:
+    """One reference per Teams user (object id), kept current."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def save(
+        self,
+        aad_object_id: str,
+        tenant_id: str,
+        person_id: int | None,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Store or refresh a person's conversation reference."""
+        row = await self._s.get(ConversationRefRow, aad_object_id.lower())
+        if row is None:
+            row = ConversationRefRow(aad_object_id=aad_object_id.lower())
+            self._s.add(row)
+        row.tenant_id, row.person_id = tenant_id, person_id
+        row.reference, row.updated_at = reference, now
+        await self._s.flush()
+
+    async def get(self, aad_object_id: str) -> dict[str, Any] | None:
+        """A person's stored reference, if they have talked to the bot."""
+        row = await self._s.get(ConversationRefRow, aad_object_id.lower())
+        return dict(row.reference) if row else None
+
+    async def for_person(self, person_id: int) -> dict[str, Any] | None:
+        """The stored reference of a roster person, if any."""
+        query = select(ConversationRefRow).where(ConversationRefRow.person_id == person_id)
+        row = await self._s.scalar(query.order_by(ConversationRefRow.updated_at.desc()).limit(1))
+        return dict(row.reference) if row else None
