@@ -362,6 +362,8 @@ def teams_package(
     out: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path("htpm-teams-app.zip"),
 ) -> None:
     """Build the Teams app package (manifest and icons) from HTPM_APP_ID and HTPM_PUBLIC_URL."""
+    from rich.markup import escape
+
     from bot.teams_package import build_teams_package, check_app_id, public_host
 
     settings = _settings()
@@ -378,7 +380,7 @@ def teams_package(
         except ValueError as exc:
             problems.append(str(exc))
     if problems:
-        err_print("Cannot build the Teams app package:\n  " + "\n  ".join(problems))
+        err_print("Cannot build the Teams app package:\n  " + escape("\n  ".join(problems)))
         err_print(
             "HTPM_APP_ID is the bot's application (client) id in Entra ID; HTPM_PUBLIC_URL is "
             "the https address at which Teams reaches the bot, e.g. https://htpm.example.org"

@@ -28,6 +28,8 @@ from cards.common import message_card
 
 log = logging.getLogger("htpm.bot")
 
+#: The commands a person can type (the Teams manifest lists the same ones).
+COMMANDS = ("help", "status", "next")
 HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "?", "menu"})
 
 
@@ -152,7 +154,7 @@ class HtpmBot(ActivityHandler):
             card = await self._views.help_card(person, not_understood=command not in HELP_WORDS)
         log.info(
             "answered a command",
-            extra={"verb": command if command in {"status", "next", "help"} else "other"},
+            extra={"verb": command if command in COMMANDS else "other"},
         )
         await turn_context.send_activity(card_message(card))
 

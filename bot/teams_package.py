@@ -41,10 +41,12 @@ def public_host(public_url: str) -> str:
             "(Teams only calls bots over HTTPS), e.g. https://htpm.example.org"
         )
     try:
-        host = parts.hostname
-        _ = parts.port  # raises ValueError for a port that is not a number
+        _ = parts.port
     except ValueError:
-        host = None
+        raise ValueError(
+            f"HTPM_PUBLIC_URL '{public_url}' has a port that is not a number between 0 and 65535"
+        ) from None
+    host = parts.hostname
     if not host:
         raise ValueError(
             f"HTPM_PUBLIC_URL '{public_url}' has no host name, e.g. https://htpm.example.org"
