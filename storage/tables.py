@@ -139,3 +139,30 @@ class ConversationRefRow(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CardDraftRow(Base):
+    """A form filled in across several cards (the meeting record), kept until it is submitted."""
+
+    __tablename__ = "card_drafts"
+
+    appraisal_id: Mapped[int] = mapped_column(ForeignKey("appraisals.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    form: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Confidential text as typed: never logged.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PendingUploadRow(Base):
+    """A file received in chat and stored, waiting to be told what it is evidence of."""
+
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_blobs.sha256"))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(127))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -17,6 +17,8 @@ TABLES = {
     "audit_events",
     "evidence_blobs",
     "conversation_refs",
+    "card_drafts",
+    "pending_uploads",
 }
 
 
