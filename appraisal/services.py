@@ -63,6 +63,12 @@ class AppraisalService:
         except (ActionNotAllowed, NotFound) as refused:
             await self._audit_refusal(person_id, appraisal_id, command, now, refused)
             raise
+        except ConcurrencyConflict:
+            # A stale card or a double tap: nothing changed, but the attempt is on record.
+            await self.record_refusal(
+                person_id, appraisal_id, command.action.value, now, "stale", outcome="conflict"
+            )
+            raise
 
     async def _act(
         self,
@@ -137,7 +143,13 @@ class AppraisalService:
         )
 
     async def record_refusal(
-        self, person_id: int, appraisal_id: int | None, action: str, now: datetime, reason: str
+        self,
+        person_id: int,
+        appraisal_id: int | None,
+        action: str,
+        now: datetime,
+        reason: str,
+        outcome: str = "refused",
     ) -> None:
         """Audit a refused attempt (a stale or tampered card, a step for another stage)."""
         async with self._ctx.uow() as tx:
@@ -157,7 +169,7 @@ class AppraisalService:
                     from_stage=stage,
                     to_stage=stage,
                     detail=detail,
-                    outcome="refused",
+                    outcome=outcome,
                 )
             )
             await tx.commit()

@@ -1,4 +1,9 @@
-"""Card buttons: each verb validated into a command, taken as the authenticated person."""
+"""Card buttons: each verb validated into a command, taken as the authenticated person.
+
+After any button the acted-on card is replaced by the appraisal's card as it now stands, so no
+card keeps buttons that no longer apply. Bad input re-shows the same card with the messages
+beside the inputs and what was typed kept; refusals change nothing and are audited.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,55 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from appraisal.commands import RecordMeeting
 from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, InvalidInput, NotFound
 from appraisal.ports import Person
 from appraisal.stages import Action
-from bot.views import Views
+from appraisal.workflow import check_allowed
+from bot.evidence import EvidenceChat, Send
+from bot.problems import to_inputs
+from bot.views import NOT_FOUND, Views
 from bot.wiring import Product
 from cards.common import execute, message_card
-from cards.payloads import VIEW_VERBS, parse_action
+from cards.evidence import EVIDENCE_VERBS
+from cards.payloads import (
+    VIEW_VERBS,
+    meeting_record_from,
+    parse_action,
+    parse_arrangements,
+    parse_judgements,
+    parse_objectives,
+)
+from cards.router import STEPS
 
 log = logging.getLogger("htpm.cards")
+
+#: The card a verb's inputs came from, to show again when they need correcting.
+STEP_OF_VERB = {
+    "propose_date": "propose_date",
+    "propose_other_date": "confirm_date",
+    "request_changes": "approve",
+    "acknowledge": "acknowledge",
+    "self_evaluate": "self_evaluate",
+    "record_mid_year": "record_mid_year",
+    "save_judgements": "meeting_judgements",
+    "save_objectives": "meeting_objectives",
+    "record_meeting": "meeting_arrangements",
+}
+#: The meeting record's cards, in order: each save shows the next.
+MEETING_FORMS = ("meeting_judgements", "meeting_objectives", "meeting_arrangements")
+APPRAISAL_VIEWS = frozenset({"refresh", "show_appraisal"})
+
+
+def _appraisal_id(data: dict[str, Any]) -> int | None:
+    raw = data.get("appraisal_id")
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int) and raw > 0:
+        return raw
+    if isinstance(raw, str) and raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return None
 
 
 class CardActions:
@@ -25,63 +70,208 @@ class CardActions:
         self._product = product
         self._views = views
         self._clock = clock
+        self._tz = product.ctx.calendars.for_nation("england").tz
+        self._evidence = EvidenceChat(product, clock)
 
-    async def handle(self, person: Person, verb: Any, data: Any) -> dict[str, Any]:
-        """The card that replaces the one acted on; refusals change nothing and are audited."""
+    async def handle(
+        self,
+        person: Person,
+        verb: Any,
+        data: Any,
+        teams_id: str | None = None,
+        *,
+        reply: Send | None = None,
+    ) -> dict[str, Any]:
+        """The card that replaces the one acted on."""
         now = self._clock()
         data = data if isinstance(data, dict) else {}
+        verb = verb if isinstance(verb, str) else ""
+        appraisal_id = _appraisal_id(data)
         if verb in VIEW_VERBS:
-            return await self._views.by_verb(str(verb), person, now)
+            return await self._views.by_verb(verb, person, now, teams_id)
+        if verb in EVIDENCE_VERBS:  # files in chat: bot/evidence.py (`reply` sends file cards)
+            return await self._evidence.handle(person, verb, data, reply)
+        if verb in APPRAISAL_VIEWS or verb == "show_form":
+            # The router shows a named step only to someone it is permitted for.
+            step = data.get("form") if data.get("form") in STEPS else None
+            card = None
+            if appraisal_id is not None:
+                card = await self._views.step_card(person, appraisal_id, now, teams_id, step)
+            return card or NOT_FOUND
+        if verb in ("save_judgements", "save_objectives"):
+            return await self._save_part(person, verb, appraisal_id, data, now, teams_id)
+        if verb == "record_meeting":
+            return await self._record_meeting(person, appraisal_id, data, now, teams_id)
         try:
             action = Action(verb)
         except ValueError:
-            log.warning("refused an unknown card verb", extra={"outcome": "refused"})
-            await self._product.appraisals.record_refusal(
-                person.id, None, "unknown_verb", now, "the card's verb is not one of ours"
-            )
-            return message_card(
-                "That button no longer works",
-                ["Nothing was changed. Here is where things stand now."],
-                [execute("All my appraisals", "show_status")],
-            )
-        tz = self._product.ctx.calendars.for_nation("england").tz
+            return await self._refuse(person, appraisal_id, "unknown_verb", now, "unknown verb")
         try:
-            payload, command = parse_action(action, data, tz)
+            payload, command = parse_action(action, data, self._tz)
         except InvalidInput as bad:
-            raw_id = data.get("appraisal_id")
-            target = raw_id if isinstance(raw_id, int) and raw_id > 0 else None
-            await self._product.appraisals.record_refusal(
-                person.id, target, action.value, now, "invalid card data"
-            )
-            return message_card(
-                "That did not work", [*bad.problems.values(), "Nothing was changed."]
-            )
-        return await self._act(person, action, payload.appraisal_id, payload.version, command, now)
+            return await self._reshow(person, appraisal_id, verb, bad, data, now, teams_id)
+        card, _done = await self._act(
+            person, payload.appraisal_id, payload.version, command, data, now, teams_id
+        )
+        return card
 
-    async def _act(self, person, action, appraisal_id, version, command, now) -> dict[str, Any]:
+    async def _act(self, person, appraisal_id, version, command, data, now, teams_id):
+        """Take the action; returns the card to show and whether the action was taken."""
         appraisals = self._product.appraisals
+        verb = command.action.value
         try:
             await appraisals.act(person.id, appraisal_id, command, now, version)
         except InvalidInput as bad:
-            log.info("card data refused", extra={"verb": action.value, "outcome": "invalid"})
-            return message_card(
-                "Please check",
-                [*bad.problems.values(), "Nothing was changed."],
-                [execute("My next step", "show_next")],
+            log.info("card data refused", extra={"verb": verb, "outcome": "invalid"})
+            card = await self._reshow(
+                person, appraisal_id, verb, bad, data, now, teams_id, audit=False
             )
+            return card, False
         except ConcurrencyConflict as conflict:
-            log.info("stale card", extra={"verb": action.value, "outcome": "conflict"})
-            return message_card(
-                "This has moved on",
-                [conflict.message, "Nothing was changed."],
-                [execute("My next step", "show_next")],
-            )
+            log.info("stale card", extra={"verb": verb, "outcome": "conflict"})
+            notice = f"{conflict.message} Nothing was changed."
+            return await self._current(person, appraisal_id, now, teams_id, notice), False
         except (ActionNotAllowed, NotFound) as refused:
-            log.warning("card action refused", extra={"verb": action.value, "outcome": "refused"})
-            return message_card(
-                "That was not done",
-                [refused.message, "Nothing was changed."],
-                [execute("All my appraisals", "show_status")],
+            log.warning("card action refused", extra={"verb": verb, "outcome": "refused"})
+            notice = f"{refused.message} Nothing was changed."
+            return await self._current(person, appraisal_id, now, teams_id, notice), False
+        log.info("card action done", extra={"verb": verb, "outcome": "done"})
+        card = await self._views.next_card(person, now, teams_id, done=command.action.label)
+        return card, True
+
+    async def _current(self, person, appraisal_id, now, teams_id, notice: str) -> dict[str, Any]:
+        card = await self._views.step_card(person, appraisal_id, now, teams_id, notice=notice)
+        if card is not None:
+            return card
+        return message_card(
+            "That was not done", [notice], [execute("All my appraisals", "show_status")]
+        )
+
+    async def _reshow(
+        self,
+        person,
+        appraisal_id,
+        verb,
+        bad: InvalidInput,
+        data,
+        now,
+        teams_id,
+        *,
+        audit: bool = True,
+        step: str | None = None,
+    ) -> dict[str, Any]:
+        """The same card again, with each message beside its input and the values kept."""
+        if audit:
+            await self._product.appraisals.record_refusal(
+                person.id, appraisal_id, verb[:40], now, "invalid card data"
             )
-        log.info("card action done", extra={"verb": action.value, "outcome": "done"})
-        return await self._views.next_card(person, now, done=action.label)
+        by_input, general = to_inputs(bad.problems)
+        notice = " ".join([*general, "Please check the highlighted answers."])
+        card = None
+        if appraisal_id is not None:
+            card = await self._views.step_card(
+                person,
+                appraisal_id,
+                now,
+                teams_id,
+                step or STEP_OF_VERB.get(verb),
+                notice=notice,
+                problems=by_input,
+                values=data,
+            )
+        return card or message_card(
+            "That did not work", [*bad.problems.values(), "Nothing was changed."]
+        )
+
+    async def _refuse(self, person, appraisal_id, action: str, now, reason: str):
+        log.warning("refused a card action", extra={"outcome": "refused"})
+        await self._product.appraisals.record_refusal(person.id, appraisal_id, action, now, reason)
+        return message_card(
+            "That button no longer works",
+            ["Nothing was changed. Here is where things stand now."],
+            [execute("All my appraisals", "show_status")],
+        )
+
+    async def _may_record(self, person: Person, appraisal_id: int | None, verb: str, now):
+        """The appraisal, if this person may record its meeting now; else the refusal card."""
+        if appraisal_id is None:
+            return None, await self._refuse(person, None, verb, now, "invalid card data")
+        async with self._product.db.uow() as tx:
+            try:
+                appraisal, actor = await self._product.appraisals.load_for(
+                    tx, person.id, appraisal_id
+                )
+                check_allowed(appraisal, Action.RECORD_MEETING, actor)
+            except (ActionNotAllowed, NotFound) as refused:
+                await self._product.appraisals.record_refusal(
+                    person.id, appraisal_id, verb, now, type(refused).__name__
+                )
+                return None, await self._current(
+                    person, appraisal_id, now, None, f"{refused.message} Nothing was changed."
+                )
+        return appraisal, None
+
+    async def _save_part(self, person, verb, appraisal_id, data, now, teams_id):
+        """Keep one card of the meeting record and show the next."""
+        appraisal, refused = await self._may_record(person, appraisal_id, verb, now)
+        if appraisal is None:
+            return refused
+        try:
+            if verb == "save_judgements":
+                parse_judgements(data, appraisal.previous_objectives)
+            else:
+                parse_objectives(data)
+        except InvalidInput as bad:
+            return await self._reshow(
+                person, appraisal.id, verb, bad, data, now, teams_id, audit=False
+            )
+        part = "judgements" if verb == "save_judgements" else "objectives"
+        async with self._product.db.uow() as tx:
+            await tx.drafts.save(appraisal.id, person.id, part, data, now)
+            await tx.commit()
+        following = MEETING_FORMS[MEETING_FORMS.index(STEP_OF_VERB[verb]) + 1]
+        card = await self._views.step_card(person, appraisal.id, now, teams_id, following)
+        return card or NOT_FOUND
+
+    async def _record_meeting(self, person, appraisal_id, data, now, teams_id):
+        """Put the three cards together into the meeting record and record it."""
+        appraisal, refused = await self._may_record(person, appraisal_id, "record_meeting", now)
+        if appraisal is None:
+            return refused
+        async with self._product.db.uow() as tx:
+            parts = await tx.drafts.parts(appraisal.id, person.id)
+        try:
+            arrangements = parse_arrangements(data)
+            judgements = parse_judgements(
+                parts.get("judgements", {}), appraisal.previous_objectives
+            )
+            objectives = parse_objectives(parts.get("objectives", {}))
+            record = meeting_record_from(judgements, objectives, arrangements)
+        except InvalidInput as bad:
+            # Show the card the first problem belongs to, filled in as it was saved.
+            keys = " ".join(to_inputs(bad.problems)[0])
+            step, values = "meeting_arrangements", data
+            if any(k in keys for k in ("judgement_", "reasons_", "mitigating_")):
+                step, values = "meeting_judgements", parts.get("judgements", {})
+            elif "objective_" in keys:
+                step, values = "meeting_objectives", parts.get("objectives", {})
+            return await self._reshow(
+                person,
+                appraisal.id,
+                "record_meeting",
+                bad,
+                values,
+                now,
+                teams_id,
+                audit=False,
+                step=step,
+            )
+        version = data.get("version") if isinstance(data.get("version"), int) else None
+        card, done = await self._act(
+            person, appraisal.id, version, RecordMeeting(record), data, now, teams_id
+        )
+        if done:
+            async with self._product.db.uow() as tx:
+                await tx.drafts.clear(appraisal.id, person.id)
+                await tx.commit()
+        return card

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 from appraisal.policy import CyclePolicy
 from appraisal.roster import NATIONS
@@ -23,6 +25,23 @@ def _month_day(value: str) -> tuple[int, int]:
     return month, day
 
 
+class DocumentLink(BaseModel):
+    """A document in the pre-reading pack."""
+
+    title: str = Field(min_length=1, max_length=200)
+    url: HttpUrl
+
+
+DEFAULT_PRE_READING = [
+    DocumentLink(
+        title="Headteachers' standards 2020 (DfE)",
+        url=HttpUrl(
+            "https://www.gov.uk/government/publications/national-standards-of-excellence-for-headteachers"
+        ),
+    )
+]
+
+
 class Settings(BaseSettings):
     """Every setting the product reads; see the README's configuration table."""
 
@@ -34,6 +53,8 @@ class Settings(BaseSettings):
     closure_days: Annotated[list[date], NoDecode] = Field(default_factory=list)
     trust_target: str = "10-31"
     evidence_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    # The pre-reading pack: JSON, e.g. [{"title": "HTPM policy", "url": "https://…"}].
+    pre_reading_links: list[DocumentLink] = Field(default_factory=lambda: list(DEFAULT_PRE_READING))
 
     # The bot's identity in Microsoft Entra ID and how it authenticates.
     app_id: str = ""
@@ -122,6 +143,13 @@ def load_settings(**overrides: object) -> Settings:
     """Read the settings once; raise SettingsError with a readable message when they are wrong."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except PydanticSettingsError as exc:
+        # Raised before validation when a list or object setting is not valid JSON.
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"HTPM_{field.group(1).upper()}" if field else "a setting"
+        raise SettingsError(
+            f"The configuration is not valid:\n  {name}: is not valid JSON"
+        ) from None
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsInfo
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
@@ -16,11 +16,13 @@ from botbuilder.schema import (
     Attachment,
     ChannelAccount,
 )
+from botbuilder.schema.teams import FileConsentCardResponse
 
 from appraisal.identity import IdentityService
 from appraisal.ports import Person
 from bot import logs
 from bot.card_actions import CardActions
+from bot.evidence import EvidenceChat
 from bot.invoke import CARD_CONTENT_TYPE, card_invoke_response, invoke_card_response
 from bot.views import Views
 from bot.wiring import Product
@@ -38,6 +40,11 @@ def card_message(card: dict) -> Activity:
     return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
 
 
+def _teams_id(activity: Activity) -> str | None:
+    """The sender's Teams user id (for a card's refresh.userIds)."""
+    return activity.from_property.id if activity.from_property else None
+
+
 def tenant_of(activity: Activity) -> str | None:
     """The tenant an activity comes from (channelData.tenant.id, else conversation.tenantId)."""
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
@@ -46,7 +53,7 @@ def tenant_of(activity: Activity) -> str | None:
     return str(found).lower() if found else None
 
 
-class HtpmBot(ActivityHandler):
+class HtpmBot(TeamsActivityHandler):
     """Recognises the person, keeps their conversation reference, answers commands and cards."""
 
     def __init__(
@@ -58,6 +65,7 @@ class HtpmBot(ActivityHandler):
         self._identity = IdentityService(product.ctx)
         self._views = Views(product)
         self._cards = CardActions(product, self._views, clock)
+        self._evidence = EvidenceChat(product, clock)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -140,8 +148,20 @@ class HtpmBot(ActivityHandler):
         activity = turn_context.activity
         if isinstance(activity.value, dict) and activity.value.get("verb"):
             # An Action.Submit fallback from a client without Action.Execute.
-            card = await self._cards.handle(person, activity.value.get("verb"), activity.value)
+            card = await self._cards.handle(
+                person,
+                activity.value.get("verb"),
+                activity.value,
+                _teams_id(activity),
+                reply=turn_context.send_activity,
+            )
             await turn_context.send_activity(card_message(card))
+            return
+        # Files (and pasted pictures) before typed commands: bot/evidence.py.
+        answers = await self._evidence.receive(person, activity.attachments)
+        if answers:
+            for answer in answers:
+                await turn_context.send_activity(card_message(answer))
             return
         words = (TurnContext.remove_recipient_mention(activity) or "").strip().lower().split()
         command = words[0].strip("/!.") if words else "help"
@@ -149,7 +169,7 @@ class HtpmBot(ActivityHandler):
         if command == "status":
             card = await self._views.status_card(person, now)
         elif command == "next":
-            card = await self._views.next_card(person, now)
+            card = await self._views.next_card(person, now, _teams_id(activity))
         else:
             card = await self._views.help_card(person, not_understood=command not in HELP_WORDS)
         log.info(
@@ -181,5 +201,35 @@ class HtpmBot(ActivityHandler):
             )
             return card_invoke_response(card)
         action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
-        card = await self._cards.handle(person, action.get("verb"), action.get("data"))
+        card = await self._cards.handle(
+            person,
+            action.get("verb"),
+            action.get("data"),
+            _teams_id(turn_context.activity),
+            reply=turn_context.send_activity,
+        )
         return card_invoke_response(card)
+
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        # The SDK answers the invoke with 200 once this returns.
+        person = await self._person(turn_context)
+        if person is None:
+            await self._not_on_roster(turn_context)
+            return
+        response = file_consent_card_response
+        await self._evidence.consent_accepted(
+            person, response.context, response.upload_info, turn_context.send_activity
+        )
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        person = await self._person(turn_context)
+        if person is None:
+            await self._not_on_roster(turn_context)
+            return
+        await self._evidence.consent_declined(
+            person, file_consent_card_response.context, turn_context.send_activity
+        )

@@ -6,7 +6,15 @@ import re
 from datetime import date
 from typing import Any
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction, RichTextBlock, TextRun
+from microsoft_teams.cards import (
+    AdaptiveCard,
+    CardElement,
+    ExecuteAction,
+    RefreshDefinition,
+    RichTextBlock,
+    SubmitAction,
+    TextRun,
+)
 
 from appraisal.text import short_date
 
@@ -51,8 +59,15 @@ def heading(value: str) -> RichTextBlock:
 
 
 def execute(title: str, verb: str, data: dict[str, Any] | None = None, **kw: Any) -> ExecuteAction:
-    """An Action.Execute button carrying its verb in the data too (for the Submit fallback)."""
-    return ExecuteAction(title=title, verb=verb, data={"verb": verb, **(data or {})}, **kw)
+    """An Action.Execute button, falling back to Action.Submit with the verb in its data.
+
+    Clients without Action.Execute send the fallback as a message whose value carries the verb,
+    which the bot handles the same way.
+    """
+    payload = {"verb": verb, **(data or {})}
+    submit_kw = {k: v for k, v in kw.items() if k in ("associated_inputs", "style")}
+    fallback = SubmitAction(title=title, data=payload, **submit_kw)
+    return ExecuteAction(title=title, verb=verb, data=payload, fallback=fallback, **kw)
 
 
 def due_phrase(due: date, late_days: int) -> str:
@@ -64,10 +79,20 @@ def due_phrase(due: date, late_days: int) -> str:
 
 
 def card(
-    body: list[CardElement], actions: list[Any] | None = None, *, summary: str
+    body: list[CardElement],
+    actions: list[Any] | None = None,
+    *,
+    summary: str,
+    refresh: RefreshDefinition | None = None,
 ) -> dict[str, Any]:
     """The card as JSON: schema 1.5, with a plain-text summary for notifications."""
-    model = AdaptiveCard(version=VERSION, body=body, actions=actions or None, fallback_text=summary)
+    model = AdaptiveCard(
+        version=VERSION,
+        body=body,
+        actions=actions or None,
+        fallback_text=summary,
+        refresh=refresh,
+    )
     data = model.model_dump(by_alias=True, exclude_none=True, mode="json")
     return {"$schema": SCHEMA_URL, **data}
 

@@ -1,7 +1,9 @@
 """The data a card's buttons send back, validated into commands for the domain.
 
 Every action payload names the appraisal and the version the card showed. The person acting is
-never taken from here: the bot takes them from the authenticated activity.
+never taken from here: the bot takes them from the authenticated activity. Teams sends every
+input value as a string; each problem found is keyed by the id of the input it belongs to, and
+the messages are ours (they never quote what was typed).
 """
 
 from __future__ import annotations
@@ -22,14 +24,51 @@ from appraisal.commands import (
     IssueFinal,
     ProposeDate,
     ProposeOtherDate,
+    RecordMidYear,
     RequestChanges,
+    SelfEvaluate,
     SendPreReading,
     ShareWithGovernor,
     SubmitDraft,
 )
 from appraisal.errors import InvalidInput
 from appraisal.policy import MAX_TEXT
+from appraisal.record import (
+    MidYearReview,
+    ObjectiveProgress,
+    Progress,
+    Rating,
+    SelfEvaluation,
+)
 from appraisal.stages import Action
+from cards.fields import (
+    ARRANGEMENTS,
+    LIMITS,
+    choice,
+    date_of,
+    meeting_record_from,
+    parse_arrangements,
+    parse_judgements,
+    parse_objectives,
+    raise_any,
+    refs_in,
+    slot_id,
+    text,
+)
+
+__all__ = [
+    "ARRANGEMENTS",
+    "LIMITS",
+    "VIEW_VERBS",
+    "ActionPayload",
+    "meeting_record_from",
+    "parse_action",
+    "parse_arrangements",
+    "parse_ids",
+    "parse_judgements",
+    "parse_objectives",
+    "slot_id",
+]
 
 #: Verbs that only show something; they change nothing.
 VIEW_VERBS = frozenset({"show_status", "show_next", "help"})
@@ -63,6 +102,20 @@ class BoardPayload(ActionPayload):
     board_meeting_on: date
 
 
+class SelfEvaluatePayload(ActionPayload):
+    """The headteacher's ratings: `rating_{ref}` and `commentary_{ref}` per previous objective."""
+
+    evaluations: list[SelfEvaluation]
+
+
+class MidYearPayload(ActionPayload):
+    """The mid-year review: `held_on`, `progress_{ref}` and `note_{ref}` per objective, `note`."""
+
+    held_on: date
+    progress: list[ObjectiveProgress]
+    note: str = ""
+
+
 _NO_DATA = {
     Action.CONFIRM_DATE: ConfirmDate,
     Action.ACCEPT_DATE: AcceptDate,
@@ -82,6 +135,7 @@ _FIELD_MESSAGES = {
     "meeting_time": "Choose the time of the meeting.",
     "comment": f"Keep the comment to {MAX_TEXT} characters.",
     "board_meeting_on": "Choose the date of the board meeting.",
+    "held_on": "Choose the date the review was held.",
 }
 
 
@@ -95,6 +149,61 @@ def _validated(model: type[ActionPayload], data: dict[str, Any]) -> Any:
             field = str(error["loc"][0]) if error["loc"] else "data"
             problems.setdefault(field, _FIELD_MESSAGES.get(field, "This value is not valid."))
         raise InvalidInput(problems) from None
+
+
+def parse_ids(data: dict[str, Any]) -> ActionPayload:
+    """The appraisal id and version any button carries, or InvalidInput."""
+    return _validated(ActionPayload, data)
+
+
+def _self_evaluate(data: dict[str, Any]) -> tuple[SelfEvaluatePayload, SelfEvaluate]:
+    ids = parse_ids(data)
+    problems: dict[str, str] = {}
+    evaluations = []
+    refs = refs_in(data, "rating", "commentary")
+    for ref in refs:
+        rating = choice(data, f"rating_{ref}", Rating, f"a rating for {ref}", problems, False)
+        commentary = text(
+            data,
+            f"commentary_{ref}",
+            f"your commentary on {ref}",
+            problems,
+            limit=LIMITS["commentary"],
+            required=False,
+        )
+        if rating is not None:
+            evaluations.append(SelfEvaluation(ref, rating, commentary))
+        elif commentary:
+            problems.setdefault(f"rating_{ref}", f"Choose a rating for {ref}.")
+    if not evaluations and not problems:
+        problems[f"rating_{refs[0]}" if refs else "rating"] = "Rate at least one objective."
+    raise_any(problems)
+    payload = SelfEvaluatePayload(**ids.model_dump(), evaluations=evaluations)
+    return payload, SelfEvaluate(tuple(evaluations))
+
+
+def _record_mid_year(data: dict[str, Any]) -> tuple[MidYearPayload, RecordMidYear]:
+    ids = parse_ids(data)
+    problems: dict[str, str] = {}
+    held_on = date_of(data, "held_on", "the date the review was held", problems)
+    progress = []
+    for ref in refs_in(data, "progress", "note"):
+        how = choice(data, f"progress_{ref}", Progress, f"the progress on {ref}", problems)
+        note = text(
+            data,
+            f"note_{ref}",
+            f"the note on {ref}",
+            problems,
+            limit=LIMITS["progress_note"],
+            required=False,
+        )
+        if how is not None:
+            progress.append(ObjectiveProgress(ref, how, note))
+    note = text(data, "note", "the note", problems, limit=LIMITS["note"], required=False)
+    raise_any(problems)
+    assert held_on is not None
+    payload = MidYearPayload(**ids.model_dump(), held_on=held_on, progress=progress, note=note)
+    return payload, RecordMidYear(MidYearReview(held_on, tuple(progress), note))
 
 
 def parse_action(verb: Action, data: dict[str, Any], tz: tzinfo) -> tuple[ActionPayload, Command]:
@@ -112,4 +221,8 @@ def parse_action(verb: Action, data: dict[str, Any], tz: tzinfo) -> tuple[Action
     if verb is Action.ACKNOWLEDGE:
         payload = _validated(BoardPayload, data)
         return payload, Acknowledge(payload.board_meeting_on)
+    if verb is Action.SELF_EVALUATE:
+        return _self_evaluate(data)
+    if verb is Action.RECORD_MID_YEAR:
+        return _record_mid_year(data)
     raise InvalidInput({"verb": "This step cannot be taken from this card."})

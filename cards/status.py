@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from microsoft_teams.cards import Container
+from microsoft_teams.cards import ActionSet, Container
 
 from appraisal.status import OwedStep, StatusLine
 from appraisal.text import long_date, when
@@ -42,6 +42,9 @@ def _appraisal_block(line: StatusLine, viewer_id: int, tz: tzinfo) -> Container:
                 weight="Bolder" if step.obligation.person_id == viewer_id else "Default",
             )
         )
+    items.append(
+        ActionSet(actions=[execute("Open", "show_appraisal", {"appraisal_id": line.appraisal_id})])
+    )
     return Container(items=items, separator=True, spacing="Medium")
 
 

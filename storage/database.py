@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,9 +17,13 @@ from sqlalchemy.ext.asyncio import (
 from storage.appraisals import SqlAppraisals, SqlAuditLog
 from storage.blobs import SqlBlobs
 from storage.conversations import SqlConversationRefs
+from storage.drafts import SqlCardDrafts
+from storage.migrate import upgrade
 from storage.people import SqlPeople, SqlRoster
+from storage.uploads import SqlPendingUploads
 
 DEFAULT_URL = "sqlite+aiosqlite:///htpm.sqlite3"
+_FAILED_CONNECT_GRACE_SECONDS = 0.2
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -58,6 +63,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self.session)
         self.blobs = SqlBlobs(self.session)
         self.conversations = SqlConversationRefs(self.session)
+        self.uploads = SqlPendingUploads(self.session)
+        self.drafts = SqlCardDrafts(self.session)
         return self
 
     async def __aexit__(
@@ -90,14 +97,17 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema up to the latest migration."""
-        from storage.migrate import upgrade
-
-        await upgrade(self.engine)
+        try:
+            await upgrade(self.engine)
+        except Exception:
+            # After a failed connect aiosqlite reports back from its worker thread; give that a
+            # moment to land while the loop still runs, or the thread dies on a closed loop and
+            # prints a traceback after our own clear message.
+            await asyncio.sleep(_FAILED_CONNECT_GRACE_SECONDS)
+            raise
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
-        from sqlalchemy import text
-
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 

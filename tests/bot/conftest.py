@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import aiohttp
 import pytest
@@ -77,6 +78,7 @@ class World:
     product: Product
     members: dict[str, Member]
     session: aiohttp.ClientSession
+    clock: list[datetime]
 
     @property
     def service_url(self) -> str:
@@ -105,20 +107,95 @@ def make_settings(db_url: str, openid: OpenIdServer, **overrides: object) -> Set
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-@pytest.fixture
-async def world(tmp_path, openid) -> AsyncIterator[World]:
+@asynccontextmanager
+async def running_bot(tmp_path, openid, seed, clock: list[datetime]) -> AsyncIterator[World]:
+    """The bot with authentication on, a database seeded by `seed`, and a movable clock."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
     await db.migrate()
     settings = make_settings(db.url, openid)
     product = build(settings, db)
-    await seed_demo(product, NOW)
+    await seed(product)
     connector = FakeConnector(members={m.id: m for m in demo_members().values()})
-    clock: list[datetime] = [NOW]
     app = create_app(
-        settings, product, dev=False, clock=lambda: clock[0], credentials=StaticCredentialFactory()
+        settings,
+        product,
+        dev=False,
+        clock=lambda: clock[0],
+        credentials=StaticCredentialFactory(),
     )
-    async with serve(connector.app()) as connector_url, serve(app) as bot_url:
-        connector.url = connector_url
-        async with aiohttp.ClientSession() as session:
-            yield World(bot_url, connector, product, demo_members(), session)
-    await db.dispose()
+    try:
+        async with serve(connector.app()) as connector_url, serve(app) as bot_url:
+            connector.url = connector_url
+            async with aiohttp.ClientSession() as session:
+                yield World(bot_url, connector, product, demo_members(), session, clock)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def world(tmp_path, openid) -> AsyncIterator[World]:
+    """The demo trust as `htpm demo` leaves it on Sunday 22 November 2026."""
+
+    async def seed(product: Product) -> None:
+        await seed_demo(product, NOW)
+
+    async with running_bot(tmp_path, openid, seed, [NOW]) as running:
+        yield running
+
+
+async def seed_fresh_cycle(product: Product) -> None:
+    """The demo roster; Brookside reviewed last year (three objectives); 2026–27 just opened."""
+    from appraisal.commands import (
+        Acknowledge,
+        Approve,
+        ConfirmAvailability,
+        ConfirmDate,
+        IssueFinal,
+        ProposeDate,
+        RecordMeeting,
+        RecordMidYear,
+        ShareWithGovernor,
+        SubmitDraft,
+    )
+    from appraisal.record import MidYearReview, ObjectiveProgress, Progress
+    from appraisal.roster import parse_roster
+    from bot.demo import demo_roster_csv
+    from tests.factories import meeting_record
+
+    opened_2025 = at(2025, 9, 1)
+    # Last year only Brookside was in the trust; the other two schools joined this year.
+    last_year = [
+        line
+        for line in demo_roster_csv().splitlines()
+        if line.startswith(("school_urn", "100001", ","))
+    ]
+    await product.roster.import_entries(parse_roster("\n".join(last_year)), opened_2025)
+    await product.cycles.start(2025, opened_2025)
+    await product.roster.import_entries(parse_roster(demo_roster_csv()), at(2026, 8, 28))
+    async with product.ctx.uow() as tx:
+        ids = {a.school_urn: a.id for a in await tx.appraisals.list(2025)}
+        rhona = await tx.people.by_email(f"rhona.patel@{DEMO_DOMAIN}")
+        hannah = await tx.people.by_email(f"hannah.lewis@{DEMO_DOMAIN}")
+        gareth = await tx.people.by_email(f"gareth.evans@{DEMO_DOMAIN}")
+    act, a = product.appraisals.act, ids["100001"]
+    await act(rhona.id, a, ProposeDate(at(2025, 10, 15, 10)), at(2025, 9, 2))
+    await act(hannah.id, a, ConfirmDate(), at(2025, 9, 3))
+    await act(gareth.id, a, ConfirmAvailability(), at(2025, 9, 4))
+    await act(rhona.id, a, RecordMeeting(meeting_record(previous=())), at(2025, 10, 15, 16))
+    await act(rhona.id, a, SubmitDraft(), at(2025, 10, 16))
+    await act(hannah.id, a, Approve(), at(2025, 10, 17))
+    await act(rhona.id, a, IssueFinal(), at(2025, 10, 20))
+    await act(hannah.id, a, ShareWithGovernor(), at(2025, 10, 21))
+    await act(gareth.id, a, Acknowledge(date(2025, 11, 20)), at(2025, 10, 22))
+    progress = tuple(ObjectiveProgress(f"O{n}", Progress.ON_TRACK) for n in (1, 2, 3))
+    await act(
+        rhona.id, a, RecordMidYear(MidYearReview(date(2026, 2, 10), progress)), at(2026, 2, 10, 15)
+    )
+    await product.cycles.start(2026, at(2026, 9, 1))
+
+
+@pytest.fixture
+async def fresh(tmp_path, openid) -> AsyncIterator[World]:
+    """A new 2026–27 cycle on Tuesday 1 September 2026, with last year's objectives at Brookside."""
+    async with running_bot(tmp_path, openid, seed_fresh_cycle, [at(2026, 9, 1, 9)]) as running:
+        yield running

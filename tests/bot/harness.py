@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
 import threading
 import time
@@ -116,14 +118,47 @@ class Member:
 
 
 @dataclass
+class FakeFile:
+    """A file served at {connector}/files/{name}, as OneDrive serves a file's downloadUrl.
+
+    `status` other than 200 answers with that status; `drip` sends the body in 1 KB pieces
+    that far apart (a slow server); `chunked` sends no Content-Length; `gzip` sends the body
+    gzip-encoded, so Content-Length gives the compressed size, not what arrives.
+    """
+
+    data: bytes
+    status: int = 200
+    drip: float = 0.0
+    chunked: bool = False
+    gzip: bool = False
+
+
+@dataclass
+class ReceivedUpload:
+    """A PUT to {connector}/uploads/{name}, as the bot sends a copy to a OneDrive upload URL."""
+
+    name: str
+    data: bytes
+    content_range: str | None
+
+
+@dataclass
 class FakeConnector:
-    """Plays the Bot Connector: records what the bot sends and answers the members call."""
+    """Plays the Bot Connector: records what the bot sends and answers the members call.
+
+    It also plays OneDrive for files in chat: serving `files` (GET /files/{name}) and
+    accepting uploads (PUT /uploads/{name}, answered with `upload_status`).
+    """
 
     members: dict[str, Member] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
     auth_headers: list[str | None] = field(default_factory=list)
     member_lookups: int = 0
     url: str = ""
+    files: dict[str, FakeFile] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)
+    uploads: list[ReceivedUpload] = field(default_factory=list)
+    upload_status: int = 201
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -131,7 +166,61 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        app.router.add_get("/files/{name}", self._file)
+        app.router.add_put("/uploads/{name}", self._upload)
         return app
+
+    def file_url(self, name: str) -> str:
+        """The downloadUrl at which `files[name]` is served."""
+        return f"{self.url}/files/{name}"
+
+    def upload_url(self, name: str) -> str:
+        """An uploadUrl that accepts a PUT of a file's bytes."""
+        return f"{self.url}/uploads/{name}"
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        self.downloads.append(name)
+        served = self.files.get(name)
+        if served is None:
+            return web.Response(status=404)
+        if served.status != 200:
+            return web.Response(status=served.status, text="server error")
+        body = gzip.compress(served.data) if served.gzip else served.data
+        if not (served.drip or served.chunked):
+            headers = {"Content-Encoding": "gzip"} if served.gzip else {}
+            return web.Response(body=body, headers=headers, content_type="application/octet-stream")
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        if served.chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(body)
+        await response.prepare(request)
+        try:
+            for start in range(0, len(body), 1024):
+                await response.write(body[start : start + 1024])
+                if served.drip:
+                    await asyncio.sleep(served.drip)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the bot gave up reading, as it should
+        return response
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        self.uploads.append(
+            ReceivedUpload(request.match_info["name"], data, request.headers.get("Content-Range"))
+        )
+        return web.json_response({"id": "item-1"}, status=self.upload_status)
+
+    def attachments_of(self, content_type: str) -> list[dict[str, Any]]:
+        """Every attachment of this type the bot has sent, in order."""
+        return [
+            a
+            for act in self.sent
+            for a in act.get("attachments") or []
+            if a.get("contentType") == content_type
+        ]
 
     async def _send(self, request: web.Request) -> web.Response:
         self.auth_headers.append(request.headers.get("Authorization"))
@@ -237,3 +326,63 @@ async def post(
     async with session.post(f"{bot_url}/api/messages", json=activity, headers=headers) as resp:
         body = await resp.json() if resp.content_type == "application/json" else await resp.text()
         return resp.status, body
+
+
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+
+
+def file_message(
+    member: Member,
+    service_url: str,
+    name: str,
+    download_url: str,
+    *,
+    file_type: str | None = None,
+    tenant: str = TENANT,
+) -> dict[str, Any]:
+    """A personal-chat message with a file attached, as Teams sends it (no text)."""
+    activity = message(member, "", service_url, tenant=tenant)
+    activity["attachments"] = [
+        {
+            "contentType": FILE_DOWNLOAD_INFO,
+            "contentUrl": f"https://contoso.sharepoint.com/personal/me/Documents/{name}",
+            "name": name,
+            "content": {
+                "downloadUrl": download_url,
+                "uniqueId": str(uuid.uuid4()).upper(),
+                "fileType": file_type if file_type is not None else name.rsplit(".", 1)[-1],
+                "etag": "1",
+            },
+        }
+    ]
+    return activity
+
+
+def inline_image_message(member: Member, service_url: str, *, tenant: str = TENANT) -> dict:
+    """A message with a picture pasted into it: an image/* attachment and the message's HTML."""
+    activity = message(member, "", service_url, tenant=tenant)
+    url = f"{service_url}/v3/attachments/0-weu-d1-abc/views/original"
+    activity["attachments"] = [
+        {"contentType": "image/*", "contentUrl": url},
+        {"contentType": "text/html", "content": f'<div><img src="{url}"></div>'},
+    ]
+    return activity
+
+
+def file_consent(
+    member: Member,
+    service_url: str,
+    action: str,
+    context: dict[str, Any],
+    upload_info: dict[str, Any] | None = None,
+    *,
+    tenant: str = TENANT,
+) -> dict[str, Any]:
+    """The fileConsent/invoke Teams sends when a FileConsentCard is accepted or declined."""
+    activity = message(member, "", service_url, tenant=tenant)
+    activity.pop("text")
+    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+    if upload_info is not None:
+        value["uploadInfo"] = upload_info
+    activity.update(type="invoke", name="fileConsent/invoke", value=value)
+    return activity

@@ -469,6 +469,8 @@ def test_demo_refuses_a_database_holding_another_roster(db_path, tmp_path):
     [
         ("HTPM_TRUST_TARGET", "13-45", "'13-45' is not a month and day"),
         ("HTPM_NATION", "mars", "use one of: england"),
+        ("HTPM_PRE_READING_LINKS", "not json", "is not valid JSON"),
+        ("HTPM_PRE_READING_LINKS", '[{"title": "x", "url": "nope"}]', "valid URL"),
         ("HTPM_TIMEZONE", "Mars/Olympus", "not a known time zone"),
     ],
 )

@@ -239,7 +239,10 @@ async def test_each_person_sees_their_step_as_the_cycle_moves_on(world: World):
     assert "Acknowledge the completed cycle" in gareth
     assert "Objectives are not reported to the board" in gareth
     refused = await act("gareth", "acknowledge", board_meeting_on="2026-11-01")
-    assert "board meeting between" in refused and "Nothing was changed" in refused
+    assert "board meeting between" in refused  # shown beside the date, the card kept
+    assert '"board_meeting_on"' in refused
+    async with world.product.ctx.uow() as tx:
+        assert (await tx.appraisals.get(brookside)).stage is Stage.SHARED
     assert "Done: Acknowledge" in await act(
         "gareth", "acknowledge", board_meeting_on=date(2026, 12, 3).isoformat()
     )

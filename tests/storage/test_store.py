@@ -128,8 +128,8 @@ async def test_two_people_approving_at_once_make_one_transition(db):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(SqlAppraisals, "get", get_then_wait)
         results = await asyncio.gather(
-            service._act(hannah, draft.id, Approve(), at(2026, 10, 21), None),
-            service._act(hannah, draft.id, Approve(), at(2026, 10, 21), None),
+            service.act(hannah, draft.id, Approve(), at(2026, 10, 21)),
+            service.act(hannah, draft.id, Approve(), at(2026, 10, 21)),
             return_exceptions=True,
         )
     successes = [r for r in results if not isinstance(r, Exception)]
@@ -140,9 +140,11 @@ async def test_two_people_approving_at_once_make_one_transition(db):
     assert "Draft approved" in conflicts[0].message
     async with db.uow() as tx:
         events = await tx.audit.for_appraisal(draft.id)
-    approvals = [e for e in events if e.action == "approve"]
+    approvals = [e for e in events if e.action == "approve" and e.outcome == "done"]
     assert len(approvals) == 1
-    assert await _count(db, AuditRow) == audit_before + 1
+    # The losing attempt is on record as a conflict, and changed nothing.
+    assert [e.outcome for e in events if e.action == "approve"] == ["done", "conflict"]
+    assert await _count(db, AuditRow) == audit_before + 2
 
 
 async def test_acting_on_a_stale_version_is_a_conflict_and_changes_nothing(db):
@@ -156,6 +158,9 @@ async def test_acting_on_a_stale_version_is_a_conflict_and_changes_nothing(db):
         )
     assert raised.value.current == before
     assert await trust.appraisals.current(a) == before
+    async with db.uow() as tx:
+        last = (await tx.audit.for_appraisal(a))[-1]
+    assert (last.action, last.outcome) == ("propose_date", "conflict")
 
 
 async def test_a_failure_writing_the_audit_event_leaves_no_half_written_change(db):

@@ -1,0 +1,167 @@
+"""Every card stays under 28 KB with the largest content the record can hold."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from appraisal.policy import MAX_TEXT
+from appraisal.record import (
+    ChangeRequest,
+    Focus,
+    Judgement,
+    MidYearReview,
+    Objective,
+    ObjectiveProgress,
+    Progress,
+    Rating,
+    SelfEvaluation,
+)
+from appraisal.roles import Role
+from appraisal.stages import Stage
+from cards.fields import LIMITS
+from cards.router import STEPS, build_step_card, permitted
+from tests.cards.kit import evidence_items, schema_errors, size, texts, view_of, walk
+from tests.factories import appraisal_at
+
+LIMIT = 28_000
+ROLES = [Role.HEADTEACHER, Role.REVIEWER, Role.GOVERNOR, Role.DCEO, Role.ADMIN]
+SENTENCE = "Pupils' writing – especially in Year 6 – improved after the coaching cycle. "
+FOCUSES = [Focus.SCHOOL_IMPROVEMENT, Focus.PROFESSIONAL_DEVELOPMENT, Focus.WELLBEING] * 2
+
+
+def prose(length: int, seed: str = "") -> str:
+    """Realistic text of exactly `length` characters, with paragraphs."""
+    body = (seed + SENTENCE * (length // len(SENTENCE) + 2)).replace(". Pupils", ".\nPupils", 3)
+    return body[:length]
+
+
+def largest(length: int = MAX_TEXT, objective_text: int = MAX_TEXT):
+    """The factory's completed appraisal with every text field `length` long (five of each)."""
+    appraisal, now = appraisal_at(Stage.COMPLETE)
+    refs = [f"O{n}" for n in range(1, 6)]
+    previous = tuple(
+        Objective(r, prose(objective_text, r), prose(length, r), FOCUSES[n])
+        for n, r in enumerate(refs)
+    )
+    record = replace(
+        appraisal.meeting_record,
+        judgements=tuple(
+            Judgement(r, Rating.NOT_MET, prose(length, "R"), prose(length, "M")) for r in refs
+        ),
+        objectives=tuple(
+            Objective(r, prose(objective_text, "N"), prose(length, "S"), FOCUSES[n])
+            for n, r in enumerate(refs)
+        ),
+        cpd_and_support=prose(MAX_TEXT),
+        wellbeing_notes=prose(MAX_TEXT),
+        monitoring=prose(MAX_TEXT),
+        evidence_to_collect=prose(MAX_TEXT),
+    )
+    appraisal = replace(
+        appraisal,
+        previous_objectives=previous,
+        self_evaluations=tuple(
+            SelfEvaluation(r, Rating.PARTIALLY_MET, prose(length)) for r in refs
+        ),
+        evidence=evidence_items(20, 200, now),
+        meeting_record=record,
+        change_requests=tuple(ChangeRequest(now, prose(MAX_TEXT)) for _ in range(3)),
+        mid_year_review=MidYearReview(
+            now.date(),
+            tuple(ObjectiveProgress(r, Progress.SOME_CONCERNS, prose(length)) for r in refs),
+            prose(MAX_TEXT),
+        ),
+    )
+    return appraisal, now
+
+
+def full_draft(length: int) -> dict:
+    """Every meeting card's inputs saved with `length`-long text."""
+    refs = [f"O{n}" for n in range(1, 6)]
+    return {
+        "judgements": {
+            **{f"judgement_{r}": "not_met" for r in refs},
+            **{f"reasons_{r}": prose(length) for r in refs},
+            **{f"mitigating_{r}": prose(length) for r in refs},
+        },
+        "objectives": {
+            **{f"objective_{n}_text": prose(length) for n in range(1, 6)},
+            **{f"objective_{n}_criteria": prose(length) for n in range(1, 6)},
+            **{f"objective_{n}_focus": "wellbeing" for n in range(1, 6)},
+        },
+    }
+
+
+def every_card(appraisal, now, **kw):
+    """Each step card of every role at every stage, for this content."""
+    for stage in Stage:
+        at_stage = replace(appraisal, stage=stage)
+        for role in ROLES:
+            view = view_of(at_stage, now, role, **kw)
+            for step in sorted(STEPS):
+                if permitted(view, step):
+                    yield f"{stage.value}/{role.value}/{step}", build_step_card(view, step)
+
+
+@pytest.mark.parametrize("problems", [False, True], ids=["plain", "with_problems"])
+def test_every_card_fits_with_max_text_everywhere(problems):
+    appraisal, now = largest()
+    extra = {"draft": full_draft(MAX_TEXT)}
+    if problems:
+        ids = {o["id"] for _, c in every_card(appraisal, now) for o in walk(c) if "id" in o}
+        extra["problems"] = dict.fromkeys(ids, "Shorten this to fit the limit shown.")
+    sizes = {name: size(card) for name, card in every_card(appraisal, now, **extra)}
+    too_big = {name: n for name, n in sizes.items() if n > LIMIT}
+    assert too_big == {}
+    assert max(sizes.values()) > 20_000  # the content really is large
+
+
+def test_the_largest_cards_are_still_valid_and_say_they_shortened_text():
+    appraisal, now = largest()
+    view = view_of(replace(appraisal, stage=Stage.DRAFT_WITH_HEADTEACHER), now, Role.HEADTEACHER)
+    card = build_step_card(view)
+    assert schema_errors(card) == ""
+    runs = texts(card, "TextRun")
+    assert any("shortened" in t for t in runs)
+    verbs = [o.get("data", {}).get("form") for o in walk(card) if o.get("verb") == "show_form"]
+    assert {"record_judgements", "record_objectives", "record_arrangements"} <= set(verbs)
+    assert "show_evidence" in [o.get("verb") for o in walk(card)]
+
+
+def test_forms_cut_a_value_longer_than_their_limit_and_say_so():
+    appraisal, now = largest()
+    view = view_of(replace(appraisal, stage=Stage.MEETING_HELD), now, Role.REVIEWER)
+    card = build_step_card(view, "meeting_objectives")
+    box = next(o for o in walk(card) if o.get("id") == "objective_1_text")
+    assert box["value"] == appraisal.meeting_record.objectives[0].text[: LIMITS["objective_text"]]
+    assert any("to fit: check" in t for t in texts(card, "TextRun"))
+
+
+def test_content_within_the_card_limits_is_never_cut():
+    at_caps = LIMITS["objective_criteria"]
+    appraisal, now = largest(length=at_caps, objective_text=LIMITS["objective_text"])
+    record = replace(
+        appraisal.meeting_record,
+        judgements=tuple(
+            replace(
+                j,
+                reasons=prose(LIMITS["reasons"]),
+                mitigating_circumstances=prose(LIMITS["mitigating"]),
+            )
+            for j in appraisal.meeting_record.judgements
+        ),
+    )
+    appraisal = replace(appraisal, meeting_record=record, stage=Stage.MEETING_HELD)
+    view = view_of(appraisal, now, Role.REVIEWER)
+    for step in ("meeting_judgements", "meeting_objectives", "meeting_arrangements"):
+        card = build_step_card(view, step)
+        assert size(card) <= LIMIT
+        assert not any("to fit: check" in t for t in texts(card, "TextRun")), step
+        values = [o["value"] for o in walk(card) if o.get("type") == "Input.Text" and "value" in o]
+        assert len(values) >= 4 and all(len(v) >= LIMITS["objective_text"] for v in values), step
+    for step in ("record_judgements", "record_objectives", "record_arrangements"):
+        card = build_step_card(view, step)
+        assert size(card) <= LIMIT
+        assert not any(t.endswith("…") for t in texts(card, "TextRun")), step
