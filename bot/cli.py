@@ -302,6 +302,10 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="With --dev: seed the demo trust into an empty database.")
     ] = False,
+    now: Annotated[
+        str | None,
+        typer.Option(help="With --dev: a fixed clock (ISO date-time, UK time if no zone given)."),
+    ] = None,
 ) -> None:
     """Run the Teams bot: POST /api/messages, GET /healthz and /readyz."""
     from aiohttp import web
@@ -312,9 +316,10 @@ def serve(
     from storage.database import Database
 
     settings = _settings()
-    if demo and not dev:
-        err_print("--demo is for local testing; use it with --dev.")
+    if (demo or now) and not dev:
+        err_print("--demo and --now are for local testing; use them with --dev.")
         raise typer.Exit(2)
+    fixed = _now(now, settings) if now else None
     if dev:
         if host not in LOOPBACK:
             err_print("--dev turns authentication off, so it only listens on 127.0.0.1.")
@@ -335,8 +340,9 @@ def serve(
         if demo:
             from bot.demo import seed_demo
 
-            out_print(await seed_demo(product, _now(None, settings)))
-        application = create_app(settings, product, dev=dev)
+            out_print(await seed_demo(product, fixed or _now(None, settings)))
+        clock = (lambda: fixed) if fixed else None
+        application = create_app(settings, product, dev=dev, clock=clock)
 
         async def close_db(_app: web.Application) -> None:
             await db.dispose()
@@ -349,6 +355,8 @@ def serve(
             f"Authentication is OFF (--dev): anyone who can reach http://{host}:{port} can act "
             "as anyone. For local testing only."
         )
+    if fixed:
+        err_print(f"The clock is fixed at {fixed:%A %d %B %Y %H:%M} (--now).")
     out_print(f"HTPM bot listening on http://{host}:{port}/api/messages")
     try:
         web.run_app(make_app(), host=host, port=port, print=None, access_log=None)

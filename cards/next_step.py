@@ -33,6 +33,11 @@ GUIDANCE = {
 }
 
 
+def _sentence(phrase: str) -> str:
+    """The phrase with a capital first letter (str.capitalize would lower-case the date)."""
+    return phrase[:1].upper() + phrase[1:]
+
+
 def build_next_card(nxt: NextStep, viewer_id: int, tz: tzinfo) -> dict[str, Any]:
     """The step to take now, with its school and deadline; otherwise what happens next."""
     first = nxt.first
@@ -45,7 +50,7 @@ def build_next_card(nxt: NextStep, viewer_id: int, tz: tzinfo) -> dict[str, Any]
             heading(o.action.label),
             text(f"{line.school_name} · {line.academic_year}", spacing="None"),
             text(
-                due_phrase(o.due_on, step.working_days_late).capitalize(),
+                _sentence(due_phrase(o.due_on, step.working_days_late)),
                 color="Attention" if step.overdue else "Default",
                 weight="Bolder",
             ),

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import ConversationRefRow
@@ -25,14 +27,23 @@ class SqlConversationRefs:
         reference: dict[str, Any],
         now: datetime,
     ) -> None:
-        """Store or refresh a person's conversation reference."""
-        row = await self._s.get(ConversationRefRow, aad_object_id.lower())
-        if row is None:
-            row = ConversationRefRow(aad_object_id=aad_object_id.lower())
-            self._s.add(row)
-        row.tenant_id, row.person_id = tenant_id, person_id
-        row.reference, row.updated_at = reference, now
-        await self._s.flush()
+        """Store or refresh a person's conversation reference (an upsert: Teams sends the first
+        installationUpdate and conversationUpdate at the same moment)."""
+        values = {
+            "aad_object_id": aad_object_id.lower(),
+            "tenant_id": tenant_id,
+            "person_id": person_id,
+            "reference": reference,
+            "updated_at": now,
+        }
+        dialect = self._s.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(ConversationRefRow).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[ConversationRefRow.aad_object_id],
+            set_={k: statement.excluded[k] for k in values if k != "aad_object_id"},
+        )
+        await self._s.execute(statement)
 
     async def get(self, aad_object_id: str) -> dict[str, Any] | None:
         """A person's stored reference, if they have talked to the bot."""

@@ -112,6 +112,9 @@ def test_dev_mode_only_listens_on_loopback_and_demo_needs_dev(monkeypatch, tmp_p
     result = _cli(monkeypatch, tmp_path, "serve", "--demo")
     assert result.exit_code == 2
     assert "--dev" in result.output
+    result = _cli(monkeypatch, tmp_path, "serve", "--now", "2026-10-14T16:00")
+    assert result.exit_code == 2
+    assert "--dev" in result.output
 
 
 def _free_port() -> int:
@@ -132,6 +135,8 @@ async def test_serve_dev_starts_says_authentication_is_off_and_answers(tmp_path)
             "--demo",
             "--port",
             str(port),
+            "--now",
+            "2026-11-22T10:00",
         ],
         cwd=tmp_path,
         env=env,
@@ -159,11 +164,15 @@ async def test_serve_dev_starts_says_authentication_is_off_and_answers(tmp_path)
                 session, f"http://127.0.0.1:{port}", message(hannah, "status", connector_url), None
             )
             assert status == 200
-            assert "Brookside Primary School" in json.dumps(connector.cards())
+            sent = json.dumps(connector.cards(), ensure_ascii=False)
+            assert "Brookside Primary School" in sent
+            # The fixed clock: on Sunday 22 November the approval is 6 working days late.
+            assert "approve the draft, by Thursday 12 November — 6 working days late" in sent
     finally:
         process.terminate()
         out, err = process.communicate(timeout=15)
     assert "Authentication is OFF" in err
+    assert "The clock is fixed at Sunday 22 November 2026 10:00" in err
     assert f"http://127.0.0.1:{port}/api/messages" in out
     assert "Traceback" not in err
 

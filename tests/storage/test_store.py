@@ -286,3 +286,25 @@ async def test_due_query_returns_what_is_due_or_overdue_at_a_time(db):
     )
     late = await trust.status.due_at(at(2026, 10, 20))
     assert [i.appraisal.id for i in late] == [trust.hillcrest]
+
+
+async def test_two_simultaneous_first_contacts_store_one_conversation_reference(db):
+    trust = await seed_trust(context_for(db))
+
+    async def save(conversation: str) -> None:
+        async with db.uow() as tx:
+            await tx.conversations.save(
+                "AAAAAAAA-0000-4000-8000-000000000001",
+                "tenant",
+                trust.people["hannah"],
+                {"conversation": {"id": conversation}},
+                at(2026, 9, 1),
+            )
+            await tx.commit()
+
+    await asyncio.gather(save("a:first"), save("a:second"))
+    await save("a:third")
+    async with db.uow() as tx:
+        stored = await tx.conversations.get("aaaaaaaa-0000-4000-8000-000000000001")
+        assert await tx.conversations.for_person(trust.people["hannah"]) == stored
+    assert stored == {"conversation": {"id": "a:third"}}
