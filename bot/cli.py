@@ -238,7 +238,12 @@ def status(
 
 
 @app.command()
-def demo(now: NowOption = None) -> None:
+def demo(
+    now: NowOption = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Only open the cycle: every school awaits its date.")
+    ] = False,
+) -> None:
     """Seed a demo trust (three schools, their people, a cycle under way) and show its status."""
     from bot.demo import seed_demo
 
@@ -246,7 +251,7 @@ def demo(now: NowOption = None) -> None:
     moment = _now(now, settings)
 
     async def work(product: Product):
-        message = await seed_demo(product, moment)
+        message = await seed_demo(product, moment, fresh=fresh)
         return message, await product.status.overview(moment)
 
     message, lines = _run(settings, work)

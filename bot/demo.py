@@ -92,8 +92,12 @@ def _demo_record() -> MeetingRecord:
     )
 
 
-async def seed_demo(product: Product, now: datetime) -> str:
-    """Seed the demo into an empty database; returns what was done (or why nothing was)."""
+async def seed_demo(product: Product, now: datetime, *, fresh: bool = False) -> str:
+    """Seed the demo into an empty database; returns what was done (or why nothing was).
+
+    With `fresh` the cycle is only opened, every school waiting for its meeting date, so the
+    whole cycle can be walked from the start.
+    """
     async with product.ctx.uow() as tx:
         empty = await tx.roster.is_empty()
         dana = (await tx.people.with_trust_role(Role.DCEO) or [None])[0]
@@ -107,8 +111,11 @@ async def seed_demo(product: Product, now: datetime) -> str:
     year = academic_year_of(now.date())
     await product.roster.import_entries(parse_roster(demo_roster_csv()), now)
     await product.cycles.start(year, now)
+    label = f"{year}–{(year + 1) % 100:02d}"
+    if fresh:
+        return f"Seeded the demo trust with the {label} cycle just opened."
     await _advance(product, now, year)
-    return f"Seeded the demo trust with the {year}–{(year + 1) % 100:02d} cycle under way."
+    return f"Seeded the demo trust with the {label} cycle under way."
 
 
 async def _advance(product: Product, now: datetime, year: int) -> None:

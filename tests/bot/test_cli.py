@@ -558,3 +558,11 @@ def test_the_installed_console_script_lists_the_commands(tmp_path):
     commands = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
     assert {"roster", "cycle", "status", "demo", "db"} <= commands
     assert not (tmp_path / "unused.sqlite3").exists()
+
+
+def test_a_fresh_demo_only_opens_the_cycle(db_path):
+    result = htpm("demo", "--fresh", "--now", "2026-09-01T09:00")
+    assert result.exit_code == 0, result.output
+    assert "cycle just opened" in result.output
+    stages = query(db_path, "SELECT stage FROM appraisals ORDER BY school_urn")
+    assert [stage for (stage,) in stages] == ["awaiting_date"] * 3
