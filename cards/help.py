@@ -21,6 +21,13 @@ def build_help_card(name: str, roles: list[str], *, not_understood: bool = False
     ]
     if roles:
         body.append(text("You are: " + "; ".join(roles) + "."))
+    if any(role.startswith("headteacher") for role in roles):
+        body.append(
+            text(
+                "To add evidence, attach a file to this chat (the paperclip); I will "
+                "ask which objective it supports."
+            )
+        )
     body.append(text("Type status, next or help, or use the buttons.", spacing="Medium"))
     actions = [execute("My next step", "show_next"), execute("All my appraisals", "show_status")]
     return card(body, actions, summary="HTPM bot: type status, next or help")

@@ -100,6 +100,8 @@ async def test_help_and_unknown_text(world: World):
     assert "Hello Gareth" in help_card
     assert "appointed governor for Brookside Primary School" in help_card
     assert "appointed governor for St Anne" in help_card
+    assert "attach a file" not in help_card  # only headteachers add evidence
+    assert "attach a file to this chat" in await ask(world, "hannah", "help")
     confused = await ask(world, "gareth", "what is the meaning of this")
     assert "didn't understand" in confused
     assert "Hello Gareth" in confused

@@ -11,7 +11,8 @@ from appraisal.stages import Stage
 from storage.tables import AuditRow
 from tests.bot.cardkit import executes, inputs, press, text_of
 from tests.bot.conftest import World
-from tests.bot.harness import invoke, message
+from tests.bot.harness import FakeFile, file_message, invoke, message
+from tests.bot.test_evidence import PDF
 from tests.factories import at
 
 
@@ -120,6 +121,24 @@ async def test_the_whole_cycle_through_the_cards(fresh: World):
         "met",
     ]
 
+    # The headteacher drops her evidence into the chat and files it against objective O1.
+    world.connector.files["Writing moderation.pdf"] = FakeFile(PDF)
+    await world.send(
+        file_message(
+            world.members["hannah"],
+            world.service_url,
+            "Writing moderation.pdf",
+            world.connector.file_url("Writing moderation.pdf"),
+        )
+    )
+    classify = world.connector.cards()[-1]
+    await tap(
+        world, "hannah", classify, "add_evidence", kind="pupil_outcome_data", objective_ref="O1"
+    )
+    (item,) = (await brookside(world)).evidence
+    assert (item.ref, item.objective_ref, item.title) == ("E1", "O1", "Writing moderation")
+    assert world.connector.downloads == ["Writing moderation.pdf"]
+
     # 6. After the meeting the reviewer records it over three cards.
     world.clock[0] = at(2026, 10, 14, 16)
     card = await open_brookside(world, "rhona")
@@ -225,6 +244,7 @@ async def test_the_whole_cycle_through_the_cards(fresh: World):
         "confirm_availability",
         "send_pre_reading",
         "self_evaluate",
+        "add_evidence",
         "record_meeting",
         "submit_draft",
         "request_changes",
