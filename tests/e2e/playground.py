@@ -295,6 +295,28 @@ class Card:
         except PlaywrightTimeout:
             raise self.chat.timed_out(what) from None
 
+    def screenshot(self, step: str) -> Path:
+        """The whole card however tall, as <nn>-<person>-<step>-card.png beside the page's shots.
+
+        The chat scrolls inside its pane, so a card taller than the pane is cut off both in a
+        page screenshot and in an element one; the page is made tall enough for a moment.
+        """
+        chat, page = self.chat, self.chat.page
+        ms = chat.bound * 1000
+        size = page.viewport_size
+        path = chat.artifacts.next_path(f"{chat.person}-{step}-card")
+        try:
+            box = self.top.bounding_box(timeout=ms)
+            if size and box and box["height"] + 300 > size["height"]:
+                page.set_viewport_size({"width": size["width"], "height": int(box["height"]) + 300})
+            self.top.screenshot(path=str(path), timeout=ms)
+        except PlaywrightTimeout:
+            raise chat.timed_out("a screenshot of the card") from None
+        finally:
+            if size:
+                page.set_viewport_size(size)
+        return path
+
     def text(self) -> str:
         """The card's visible text (its buttons' titles included), one line per block."""
         return self.locator.inner_text(timeout=self.chat.bound * 1000)
@@ -355,7 +377,8 @@ class Card:
 
         - Input.Date: `value` is `YYYY-MM-DD`. The control is a Fluent DatePicker text box
           (`.fui-DatePicker input[role=combobox]`); typing the ISO date and Enter shows it as
-          "November 20, 2026" and the invoke carries "2026-11-20".
+          "November 20, 2026" and the invoke carries "2026-11-20". Enter also opens its calendar
+          popup (over the card's buttons), so it is closed with Escape, which keeps the date.
         - Input.Time: `HH:MM` (24-hour). A Fluent TimePicker combobox (`.fui-TimePicker`) that
           accepts typed text; the invoke carries "10:30".
         - Input.Text / Input.Number: typed as is (a `textarea` when isMultiline; Number is a
@@ -388,6 +411,10 @@ class Card:
         elif kind in ("date", "time"):
             control.fill(str(value), timeout=ms)
             control.press("Enter", timeout=ms)
+            # Enter leaves the DatePicker's calendar open over whatever is below it (the card's
+            # buttons too); a person would close it. Escape keeps the date taken.
+            if control.get_attribute("aria-expanded", timeout=ms) == "true":
+                control.press("Escape", timeout=ms)
             if not control.input_value(timeout=ms):
                 raise self.chat.fail(f"the {kind} input {label!r} did not take {value!r}")
         elif kind == "text":
