@@ -70,6 +70,11 @@ class Action(StrEnum):
         """The action as a button would say it."""
         return _ACTION_LABELS[self]
 
+    @property
+    def done_label(self) -> str:
+        """What to say once it is done."""
+        return _DONE_LABELS[self]
+
 
 _ACTION_LABELS = {
     Action.PROPOSE_DATE: "Propose the meeting date",
@@ -90,4 +95,25 @@ _ACTION_LABELS = {
     Action.SHARE_WITH_GOVERNOR: "Share with the governor",
     Action.ACKNOWLEDGE: "Acknowledge the completed cycle",
     Action.RECORD_MID_YEAR: "Record the mid-year review",
+}
+
+_DONE_LABELS = {
+    Action.PROPOSE_DATE: "Meeting date proposed",
+    Action.CONFIRM_DATE: "Meeting date confirmed",
+    Action.PROPOSE_OTHER_DATE: "Another date proposed",
+    Action.ACCEPT_DATE: "Meeting date accepted",
+    Action.CONFIRM_AVAILABILITY: "Attendance confirmed",
+    Action.DECLINE_AVAILABILITY: "The reviewer will propose a new date",
+    Action.SEND_PRE_READING: "Pre-reading sent",
+    Action.SELF_EVALUATE: "Self-evaluation saved",
+    Action.ADD_EVIDENCE: "Evidence added",
+    Action.REMOVE_EVIDENCE: "Evidence removed",
+    Action.RECORD_MEETING: "Meeting recorded",
+    Action.SUBMIT_DRAFT: "Draft sent to the headteacher",
+    Action.APPROVE: "Draft approved",
+    Action.REQUEST_CHANGES: "Changes requested",
+    Action.ISSUE_FINAL: "Final record issued",
+    Action.SHARE_WITH_GOVERNOR: "Shared with the governor",
+    Action.ACKNOWLEDGE: "Completion acknowledged",
+    Action.RECORD_MID_YEAR: "Mid-year review recorded",
 }

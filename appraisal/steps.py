@@ -59,7 +59,9 @@ def _check_meeting_time(appraisal: Appraisal, meeting_at: datetime, ctx: StepCon
     statutory = ctx.policy.statutory_date(appraisal.year)
     if meeting_at <= ctx.now:
         problems.add("meeting_at", "Choose a date and time in the future.")
-    elif day > statutory:
+    elif day > statutory >= ctx.today:
+        # Refused while the deadline can still be met; once it has passed, the review must still
+        # happen (status shows how late), so any future working day is accepted.
         problems.add(
             "meeting_at",
             f"The review must take place by {long_date(statutory)} (the statutory deadline).",

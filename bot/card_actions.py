@@ -136,7 +136,11 @@ class CardActions:
             notice = f"{refused.message} Nothing was changed."
             return await self._current(person, appraisal_id, now, teams_id, notice), False
         log.info("card action done", extra={"verb": verb, "outcome": "done"})
-        card = await self._views.next_card(person, now, teams_id, done=command.action.label)
+        # The card pressed is replaced by the same appraisal as it now stands.
+        notice = f"Done: {command.action.done_label}."
+        card = await self._views.step_card(person, appraisal_id, now, teams_id, notice=notice)
+        if card is None:
+            card = await self._views.next_card(person, now, teams_id, done=notice)
         return card, True
 
     async def _current(self, person, appraisal_id, now, teams_id, notice: str) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class Views:
     ) -> dict[str, Any]:
         """The card for the step the person owes first, else what happens next."""
         nxt = await self._product.status.next_for(person.id, now)
-        notice = f"Done: {done}." if done else ""
+        notice = done
         if nxt.first is not None:
             card = await self.step_card(
                 person, nxt.first[0].appraisal_id, now, teams_id, notice=notice

@@ -49,15 +49,21 @@ def send_pre_reading(c: Ctx) -> Page:
     a, view = c.appraisal, c.view
     head = view.name(a.headteacher_id) or "the headteacher"
     governor = view.name(a.governor_id) or "the appointed governor"
+    if a.is_first_cycle:
+        record = f"This is {head}'s first cycle with the trust, so there is no previous record."
+    else:
+        record = "Last year's objectives go with it: they show on both their cards."
     body = [
         text(
-            f"Send {head} and {governor} last year's performance management record, the "
-            "appraisal policy and the Headteachers' Standards."
+            f"{head} and {governor} should have the pre-reading five working days before the "
+            "meeting: the trust's documents below and the previous performance management "
+            "record."
         ),
+        text(record),
         section("Pre-reading", links(c)),
         subtle(
-            "Press Send once they have it: their cards then show these documents and say the "
-            "pre-reading has been sent."
+            f"Pressing Send shares the pre-reading with {head} and {governor}: it shows on "
+            "their cards from then on."
         ),
     ]
     return Page(

@@ -756,3 +756,22 @@ def test_a_later_cycle_meeting_must_judge_the_carried_objectives():
     assert err.problems == {"judgements.O3": "Judge last year's objective O3."}
     after = applied(appraisal, RecordMeeting(meeting_record(carried)), Role.REVIEWER, now)
     assert after.stage is Stage.MEETING_HELD
+
+
+def test_once_the_statutory_deadline_has_passed_a_late_meeting_can_still_be_arranged():
+    # Tuesday 5 January 2027: 31 December 2026 has passed with no meeting. Refusing every date
+    # would leave the appraisal stuck for ever, so a future working day is accepted.
+    late = applied(
+        new_appraisal(), ProposeDate(at(2027, 1, 12, 10)), Role.REVIEWER, at(2027, 1, 5, 9)
+    )
+    assert late.stage is Stage.DATE_PROPOSED
+    assert late.meeting_at == at(2027, 1, 12, 10)
+    # Still on 31 December itself the deadline can be met, so January is refused.
+    err = refused(
+        new_appraisal(),
+        ProposeDate(at(2027, 1, 12, 10)),
+        Role.REVIEWER,
+        at(2026, 12, 31, 9),
+        InvalidInput,
+    )
+    assert "statutory deadline" in err.problems["meeting_at"]

@@ -213,7 +213,7 @@ async def test_the_headteacher_approves_from_a_card_and_a_second_tap_changes_not
     assert status == 200
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
-    assert "Done: Approve the draft." in json.dumps(body["value"])
+    assert "Done: Draft approved." in json.dumps(body["value"])
     async with world.product.ctx.uow() as tx:
         approved = await tx.appraisals.get(draft.id)
     assert approved.stage is Stage.APPROVED

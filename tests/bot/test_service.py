@@ -238,12 +238,12 @@ async def test_each_person_sees_their_step_as_the_cycle_moves_on(world: World):
 
     async with world.product.ctx.uow() as tx:
         brookside = next(a.id for a in await tx.appraisals.list() if a.school_urn == "100001")
-    assert "Done: Approve the draft" in await act("hannah", "approve")
+    assert "Done: Draft approved" in await act("hannah", "approve")
     assert "Issue the final record" in await next_for("rhona")
     assert "Nothing for you right now" in await next_for("hannah")
-    assert "Done: Issue the final record" in await act("rhona", "issue_final")
+    assert "Done: Final record issued" in await act("rhona", "issue_final")
     assert "Share with the governor" in await next_for("hannah")
-    assert "Done: Share with the governor" in await act("hannah", "share_with_governor")
+    assert "Done: Shared with the governor" in await act("hannah", "share_with_governor")
     gareth = await next_for("gareth")
     assert "Acknowledge the completed cycle" in gareth
     assert "Objectives are not reported to the board" in gareth
@@ -252,7 +252,7 @@ async def test_each_person_sees_their_step_as_the_cycle_moves_on(world: World):
     assert '"board_meeting_on"' in refused
     async with world.product.ctx.uow() as tx:
         assert (await tx.appraisals.get(brookside)).stage is Stage.SHARED
-    assert "Done: Acknowledge" in await act(
+    assert "Done: Completion acknowledged" in await act(
         "gareth", "acknowledge", board_meeting_on=date(2026, 12, 3).isoformat()
     )
     rhona = await next_for("rhona")

@@ -258,17 +258,17 @@ def test_the_whole_cycle_in_three_playgrounds(walk: Walk) -> None:
     assert_between(again, "is not a working day", "Date of the meeting", "Start time")
     walk.expect_stage("awaiting_date")
     again.fill("Date of the meeting", "2026-10-14").fill("Start time", "10:00")
-    again.click("Propose this date").wait_for_text("Done: Propose the meeting date")
+    again.click("Propose this date").wait_for_text("Done: Meeting date proposed")
     walk.expect_stage("date_proposed")
 
     # 2. Hannah confirms the date; Gareth confirms he can attend.
     card = hannah.send("next")
     card.wait_for_text("Confirm the meeting date", BROOKSIDE, "Wednesday 14 October 2026 at 10:00")
-    card.click("Confirm this date").wait_for_text("Done: Confirm the meeting date")
+    card.click("Confirm this date").wait_for_text("Done: Meeting date confirmed")
     walk.expect_stage("awaiting_governor")
     card = gareth.send("next")
     card.wait_for_text("Can you attend the review meeting?", BROOKSIDE, "Wednesday 14 October 2026")
-    card.click("Yes, I can attend").wait_for_text("Done: Confirm you can attend")
+    card.click("Yes, I can attend").wait_for_text("Done: Attendance confirmed")
     walk.expect_stage("preparation")
 
     # 3. 7 October: Rhona sends the pre-reading, the Headteachers' standards among it.
@@ -278,7 +278,7 @@ def test_the_whole_cycle_in_three_playgrounds(walk: Walk) -> None:
     # Its Open button is an Action.OpenUrl: the renderer puts the address in the button's title.
     assert STANDARDS_URL in card.buttons(), card.buttons()
     card.screenshot("pre-reading")
-    card.click("Send the pre-reading").wait_for_text("Done: Send the pre-reading")
+    card.click("Send the pre-reading").wait_for_text("Done: Pre-reading sent")
     walk.expect_stage("preparation")
     assert bot.done_actions()[-1] == "send_pre_reading"
 
@@ -302,12 +302,12 @@ def test_the_whole_cycle_in_three_playgrounds(walk: Walk) -> None:
         .fill("Month of the mid-year review", "February")
     )
     card.screenshot("arrangements-filled")
-    card.click("Save the meeting record").wait_for_text("Done: Record the meeting")
+    card.click("Save the meeting record").wait_for_text("Done: Meeting recorded")
     walk.expect_stage("meeting_held")
     card = open_school(rhona, "Wednesday 14 October 2026")
     card.wait_for_text("Submit the draft record", *(o[0] for o in OBJECTIVES))
     card.screenshot("draft")
-    card.click("Submit the draft").wait_for_text("Done: Submit the draft")
+    card.click("Submit the draft").wait_for_text("Done: Draft sent to the headteacher")
     walk.expect_stage("draft_with_headteacher")
 
     # 5. 15 October: Hannah asks for a change; Rhona sees it and resubmits; Hannah approves.
@@ -317,29 +317,29 @@ def test_the_whole_cycle_in_three_playgrounds(walk: Walk) -> None:
     inner = card.show("Request changes")  # Action.ShowCard
     inner.fill("What would you like changed?", CHANGE_REQUEST)
     card.screenshot("request-changes")
-    inner.click("Send the request").wait_for_text("Done: Request changes")
+    inner.click("Send the request").wait_for_text("Done: Changes requested")
     walk.expect_stage("changes_requested")
     card = open_school(rhona, "Thursday 15 October 2026")
     card.wait_for_text(
         "Submit the draft record", "Changes the headteacher asked for", CHANGE_REQUEST
     )
     card.screenshot("changes-asked-for")
-    card.click("Submit the draft").wait_for_text("Done: Submit the draft")
+    card.click("Submit the draft").wait_for_text("Done: Draft sent to the headteacher")
     walk.expect_stage("draft_with_headteacher")
     card = hannah.send("next")
     card.wait_for_text("Approve the draft record", BROOKSIDE)
-    card.click("Approve").wait_for_text("Done: Approve the draft")
+    card.click("Approve").wait_for_text("Done: Draft approved")
     walk.expect_stage("approved")
 
     # 6. Rhona issues the final; Hannah shares it; Gareth acknowledges with the board's date.
     card = open_school(rhona, "Thursday 15 October 2026")
     card.wait_for_text("Issue the final record", "Hannah Lewis approved the draft")
-    card.click("Issue the final record").wait_for_text("Done: Issue the final record")
+    card.click("Issue the final record").wait_for_text("Done: Final record issued")
     walk.expect_stage("final_issued")
     card = hannah.send("next")
     card.wait_for_text("Share the record with the governor", "Gareth Evans")
     card.screenshot("share")
-    card.click("Share with the governor").wait_for_text("Done: Share with the governor")
+    card.click("Share with the governor").wait_for_text("Done: Shared with the governor")
     walk.expect_stage("shared")
     card = gareth.send("next")
     card.wait_for_text(
@@ -347,7 +347,7 @@ def test_the_whole_cycle_in_three_playgrounds(walk: Walk) -> None:
     )
     card.fill("Date of the board meeting", "2026-11-26")
     card.screenshot("acknowledge")
-    card.click("Acknowledge").wait_for_text("Done: Acknowledge the completed cycle")
+    card.click("Acknowledge").wait_for_text("Done: Completion acknowledged")
     walk.expect_stage("mid_year_due")
 
     # 7. 9 February 2027: Rhona records the mid-year review; the cycle is complete.
@@ -358,7 +358,7 @@ def test_the_whole_cycle_in_three_playgrounds(walk: Walk) -> None:
     for ref in ("O1", "O2", "O3"):
         card.fill(f"Progress on {ref}", "On track")
     card.screenshot("mid-year")
-    card.click("Record the mid-year review").wait_for_text("Done: Record the mid-year review")
+    card.click("Record the mid-year review").wait_for_text("Done: Mid-year review recorded")
     walk.expect_stage("complete")
 
     for chat in (hannah, rhona, gareth):

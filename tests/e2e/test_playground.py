@@ -71,7 +71,8 @@ def test_headteacher_approves_the_draft_and_the_reviewer_is_asked_for_the_final(
 
     after = step.click("Approve")  # Action.Execute, verb "approve", with the card's data
 
-    after.wait_for_text("Done: ", "Nothing for you right now")
+    # The card is replaced by Brookside as it now stands, confirming what was done.
+    after.wait_for_text("Done: Draft approved", BROOKSIDE)
     action = hannah.logged_request("invoke")["value"]["action"]
     assert action["verb"] == "approve"
     hannah.send("status").wait_for_text("Draft approved", "Rhona Patel (reviewer): issue the final")
