@@ -17,6 +17,11 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             yield from _walk(item)
 
 
+def all_executes(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Action.Execute on the card, in order (several may share a verb)."""
+    return [node for node in _walk(card) if node.get("type") == "Action.Execute"]
+
+
 def executes(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every Action.Execute on the card (including inside Action.ShowCard), by verb."""
     found: dict[str, dict[str, Any]] = {}

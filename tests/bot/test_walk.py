@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from appraisal.stages import Stage
 from storage.tables import AuditRow
-from tests.bot.cardkit import executes, inputs, press, text_of
+from tests.bot.cardkit import all_executes, executes, inputs, press, text_of
 from tests.bot.conftest import World
 from tests.bot.harness import FakeFile, file_message, invoke, message
 from tests.bot.test_evidence import PDF
@@ -41,17 +41,6 @@ async def open_brookside(world: World, who: str) -> dict[str, Any]:
     )
     assert status == 200
     return body["value"]
-
-
-def _actions(card: Any):
-    if isinstance(card, dict):
-        if card.get("type") == "Action.Execute":
-            yield card
-        for value in card.values():
-            yield from _actions(value)
-    elif isinstance(card, list):
-        for item in card:
-            yield from _actions(item)
 
 
 async def tap(world: World, who: str, card: dict[str, Any], verb: str, **typed: Any):
