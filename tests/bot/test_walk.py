@@ -32,7 +32,7 @@ async def open_brookside(world: World, who: str) -> dict[str, Any]:
     appraisal = await brookside(world)
     opens = [
         node
-        for node in _actions(status_card)
+        for node in all_executes(status_card)
         if node.get("verb") == "show_appraisal" and node["data"].get("appraisal_id") == appraisal.id
     ]
     assert len(opens) == 1, "the status card has no Open button for Brookside"
