@@ -166,3 +166,30 @@ class PendingUploadRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(127))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxRow(Base):
+    """A proactive message decided by the nudges job, delivered by the sender exactly once.
+
+    `key` (appraisal, step, kind, day, recipient) is unique, so deciding the same nudge twice,
+    after a restart or on a second instance, inserts nothing. No message text is stored: the
+    card is built from the appraisal when it is sent.
+    """
+
+    __tablename__ = "nudge_outbox"
+    __table_args__ = (Index("ix_nudge_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    appraisal_id: Mapped[int] = mapped_column(ForeignKey("appraisals.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    activity_id: Mapped[str | None] = mapped_column(String(200))

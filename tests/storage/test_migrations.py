@@ -19,6 +19,7 @@ TABLES = {
     "conversation_refs",
     "card_drafts",
     "pending_uploads",
+    "nudge_outbox",
 }
 
 
