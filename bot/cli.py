@@ -233,8 +233,23 @@ def status(
     """Where every appraisal stands: stage, who owes the next step, due date, overdue."""
     settings = _settings()
     moment = _now(now, settings)
-    lines = _run(settings, lambda p: p.status.overview(moment, year))
+    from rich.markup import escape
+
+    from bot.sender import delivery_problems
+
+    async def work(product: Product):
+        async with product.db.uow() as tx:
+            failed = await delivery_problems(tx)
+        return await product.status.overview(moment, year), failed
+
+    lines, failed = _run(settings, work)
     print_status(lines, f"Appraisals at {moment:%d/%m/%Y %H:%M}")
+    if failed:
+        who = ", ".join(f"{f.recipient_name} ({f.reason})" for f in failed)
+        out_print(
+            f"{len(failed)} proactive message{'s' if len(failed) != 1 else ''} could not be "
+            f"delivered: {escape(who)}"
+        )
 
 
 @app.command()
@@ -347,7 +362,7 @@ def serve(
 
             out_print(await seed_demo(product, fixed or _now(None, settings)))
         clock = (lambda: fixed) if fixed else None
-        application = create_app(settings, product, dev=dev, clock=clock)
+        application = create_app(settings, product, dev=dev, clock=clock, proactive=True)
 
         async def close_db(_app: web.Application) -> None:
             await db.dispose()
@@ -408,6 +423,53 @@ def teams_package(
         f"Wrote {path}. Upload it in Teams (Apps > Manage your apps > Upload an app) "
         "or in the Teams admin center."
     )
+
+
+# --- nudges: the job that queues reminders and escalations in the outbox -----------------------
+
+nudges_app = typer.Typer(
+    help="Reminders and escalations (queued in the outbox).", no_args_is_help=True
+)
+app.add_typer(nudges_app, name="nudges")
+
+
+@nudges_app.command("run")
+def nudges_run(now: NowOption = None) -> None:
+    """Decide today's reminders and escalations and queue them (running twice queues nothing)."""
+    from bot.nudges import NudgeJob
+
+    settings = _settings()
+    moment = _now(now, settings)
+    queued = _run(settings, lambda p: NudgeJob(p.ctx, settings.nudge_policy()).run(moment))
+    out_print(
+        f"{queued} message{'s' if queued != 1 else ''} queued for {moment:%d/%m/%Y} "
+        f"(at {moment:%H:%M})."
+    )
+
+
+@nudges_app.command("preview")
+def nudges_preview(
+    days: Annotated[int, typer.Option(help="How many days ahead, today included.", min=1)] = 30,
+    now: NowOption = None,
+) -> None:
+    """List what would be sent to whom over the coming days if nobody acted (writes nothing)."""
+    from bot.nudges import NudgeJob
+
+    settings = _settings()
+    moment = _now(now, settings)
+    lines = _run(settings, lambda p: NudgeJob(p.ctx, settings.nudge_policy()).preview(moment, days))
+    if not lines:
+        out_print(f"Nothing would be sent in the next {days} days.")
+        return
+    table = Table(title=f"Messages due in the {days} days from {moment:%d/%m/%Y}")
+    for column in ("Date", "To", "School", "What", "Kind"):
+        table.add_column(column, overflow="fold")
+    for line in lines:
+        table.add_row(compact_date(line.day), line.recipient, line.school, line.what, line.kind)
+    out_print(table)
+
+
+# --- end of nudges --------------------------------------------------------------------------------
 
 
 def main() -> None:

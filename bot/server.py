@@ -21,6 +21,8 @@ from msrest.serialization import DeserializationError
 from bot import logs
 from bot.adapter import keep_signing_keys_fresh, make_adapter, make_authentication
 from bot.credentials import make_credential_factory
+from bot.nudges import NudgeJob
+from bot.sender import OutboxSender
 from bot.settings import Settings
 from bot.teams_bot import HtpmBot
 from bot.wiring import Product
@@ -33,6 +35,7 @@ AUTH = web.AppKey("auth", BotFrameworkAuthentication)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", Bot)
 DEV = web.AppKey("dev", bool)
+SENDER = web.AppKey("sender", OutboxSender)
 
 
 def _problem(status: int, message: str) -> web.Response:
@@ -123,8 +126,13 @@ def create_app(
     dev: bool,
     clock: Callable[[], datetime] | None = None,
     credentials: ServiceClientCredentialsFactory | None = None,
+    proactive: bool = False,
 ) -> web.Application:
-    """The aiohttp application around a wired product (clock and credentials for tests)."""
+    """The aiohttp application around a wired product (clock and credentials for tests).
+
+    With `proactive` the outbox sender runs in the background while the app runs
+    (`htpm serve` turns it on; tests that want it ask for it).
+    """
     zone = ZoneInfo(settings.timezone)
     now = clock or (lambda: datetime.now(zone))
     factory = credentials or make_credential_factory(settings)
@@ -139,7 +147,47 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     if not dev:
         app.cleanup_ctx.append(_signing_keys(settings.openid_metadata_url))
+    app[SENDER] = OutboxSender(product, app[ADAPTER], settings, now)
+    if proactive:
+        job = NudgeJob(product.ctx, settings.nudge_policy())
+        app.cleanup_ctx.append(_deciding(job, now, settings.send_interval_seconds))
+        app.cleanup_ctx.append(_sending(app[SENDER], settings.send_interval_seconds))
     return app
+
+
+async def decide_forever(job: NudgeJob, clock: Callable[[], datetime], interval: float) -> None:
+    """Decide the due nudges now and then every `interval` seconds, until cancelled."""
+    while True:
+        try:
+            queued = await job.run(clock())
+        except Exception as exc:  # a failed pass is logged; the next one tries again
+            log.error("deciding nudges failed: %s", logs.describe_exception(exc))
+        else:
+            if queued:
+                log.info("nudges queued", extra={"outcome": f"{queued} queued"})
+        await asyncio.sleep(interval)
+
+
+def _deciding(job: NudgeJob, clock: Callable[[], datetime], interval: float):
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(decide_forever(job, clock, interval))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context
+
+
+def _sending(sender: OutboxSender, interval: float):
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(sender.run_forever(interval))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context
 
 
 def _signing_keys(url: str):

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
+from appraisal.nudges import NudgePolicy
 from appraisal.policy import CyclePolicy
 from appraisal.roster import NATIONS
 from storage.database import DEFAULT_URL
@@ -23,6 +32,16 @@ def _month_day(value: str) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"'{value}' is not a month and day written MM-DD, e.g. 10-31") from None
     return month, day
+
+
+def _clock_time(value: str) -> time:
+    try:
+        hours, minutes = value.split(":")
+        if len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f"'{value}' is not a time of day written HH:MM, e.g. 08:00") from None
 
 
 class DocumentLink(BaseModel):
@@ -56,6 +75,13 @@ class Settings(BaseSettings):
     # The pre-reading pack: JSON, e.g. [{"title": "HTPM policy", "url": "https://…"}].
     pre_reading_links: list[DocumentLink] = Field(default_factory=lambda: list(DEFAULT_PRE_READING))
 
+    # Nudges: cadences in working days, and the local hours in which messages go out.
+    nudge_reminder_days: int = Field(default=2, ge=1, le=20)
+    nudge_overdue_every_days: int = Field(default=2, ge=1, le=20)
+    nudge_escalate_after_days: int = Field(default=3, ge=1, le=20)
+    quiet_hours_start: str = "08:00"
+    quiet_hours_end: str = "17:30"
+
     # The bot's identity in Microsoft Entra ID and how it authenticates.
     app_id: str = ""
     app_secret: SecretStr | None = None
@@ -69,6 +95,10 @@ class Settings(BaseSettings):
     token_issuer: str = "https://api.botframework.com"  # noqa: S105 (an issuer URL, not a secret)
     login_authority: str = "https://login.microsoftonline.com"
     oauth_scope: str = "https://api.botframework.com/.default"
+    # Where proactive 1:1 chats are created for people who never wrote to the bot.
+    service_url: str = "https://smba.trafficmanager.net/teams/"
+    # How often the server's sender looks for due proactive messages.
+    send_interval_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("closure_days", mode="before")
     @classmethod
@@ -97,6 +127,22 @@ class Settings(BaseSettings):
     def _target(cls, value: str) -> str:
         _month_day(value)
         return value
+
+    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        _clock_time(value)
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> Settings:
+        if _clock_time(self.quiet_hours_start) >= _clock_time(self.quiet_hours_end):
+            raise ValueError(
+                "HTPM_QUIET_HOURS_START must be earlier than HTPM_QUIET_HOURS_END "
+                f"(messages go out between them): {self.quiet_hours_start} is not before "
+                f"{self.quiet_hours_end}"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -133,6 +179,16 @@ class Settings(BaseSettings):
     def policy(self) -> CyclePolicy:
         """The cycle rules these settings describe."""
         return CyclePolicy(target_month_day=_month_day(self.trust_target))
+
+    def nudge_policy(self) -> NudgePolicy:
+        """The nudge cadences and sending window these settings describe."""
+        return NudgePolicy(
+            reminder_days_before=self.nudge_reminder_days,
+            overdue_every_days=self.nudge_overdue_every_days,
+            escalate_after_days=self.nudge_escalate_after_days,
+            window_start=_clock_time(self.quiet_hours_start),
+            window_end=_clock_time(self.quiet_hours_end),
+        )
 
 
 class SettingsError(Exception):

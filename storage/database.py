@@ -19,6 +19,7 @@ from storage.blobs import SqlBlobs
 from storage.conversations import SqlConversationRefs
 from storage.drafts import SqlCardDrafts
 from storage.migrate import upgrade
+from storage.outbox import SqlOutbox
 from storage.people import SqlPeople, SqlRoster
 from storage.uploads import SqlPendingUploads
 
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.conversations = SqlConversationRefs(self.session)
         self.uploads = SqlPendingUploads(self.session)
         self.drafts = SqlCardDrafts(self.session)
+        self.outbox = SqlOutbox(self.session)
         return self
 
     async def __aexit__(

@@ -143,6 +143,14 @@ class ReceivedUpload:
 
 
 @dataclass
+class Scripted:
+    """One answer the connector gives instead of accepting an activity (e.g. a 429)."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class FakeConnector:
     """Plays the Bot Connector: records what the bot sends and answers the members call.
 
@@ -159,9 +167,17 @@ class FakeConnector:
     downloads: list[str] = field(default_factory=list)
     uploads: list[ReceivedUpload] = field(default_factory=list)
     upload_status: int = 201
+    # Proactive messaging: answers scripted per conversation id (consumed in order), conversations
+    # that always refuse with a status, the POSTs that arrived, and the chats created.
+    scripts: dict[str, list[Scripted]] = field(default_factory=dict)
+    refuse: dict[str, int] = field(default_factory=dict)
+    posts: list[str] = field(default_factory=list)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    create_scripts: list[Scripted] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._send)
@@ -222,10 +238,40 @@ class FakeConnector:
             if a.get("contentType") == content_type
         ]
 
+    def script(self, conversation_id: str, *answers: Scripted | int) -> None:
+        """Answer the next POSTs to this conversation with these statuses, then accept again."""
+        self.scripts.setdefault(conversation_id, []).extend(
+            a if isinstance(a, Scripted) else Scripted(a) for a in answers
+        )
+
+    def sent_to(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The activities accepted into one conversation, in order."""
+        return [a for a in self.sent if a["_conversation"] == conversation_id]
+
+    @staticmethod
+    def _refusal(answer: Scripted) -> web.Response:
+        body = {"error": {"code": "Scripted", "message": f"scripted {answer.status}"}}
+        return web.json_response(body, status=answer.status, headers=answer.headers)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        self.auth_headers.append(request.headers.get("Authorization"))
+        parameters = await request.json()
+        if self.create_scripts:
+            return self._refusal(self.create_scripts.pop(0))
+        self.created.append(parameters)
+        member = (parameters.get("members") or [{}])[0].get("id", "")
+        return web.json_response({"id": f"a:new-{member}"}, status=201)
+
     async def _send(self, request: web.Request) -> web.Response:
         self.auth_headers.append(request.headers.get("Authorization"))
+        cid = request.match_info["cid"]
+        self.posts.append(cid)
+        if cid in self.refuse:
+            return self._refusal(Scripted(self.refuse[cid]))
+        if self.scripts.get(cid):
+            return self._refusal(self.scripts[cid].pop(0))
         activity = await request.json()
-        activity["_conversation"] = request.match_info["cid"]
+        activity["_conversation"] = cid
         self.sent.append(activity)
         return web.json_response({"id": f"reply-{len(self.sent)}"})
 

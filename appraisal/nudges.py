@@ -1,0 +1,263 @@
+"""Which proactive messages (nudges) an appraisal calls for on one working day; pure, no clock.
+
+Every rule is a function of the appraisal as it stands, the trust's calendar and rules, and the
+day being decided; the job calls `nudges_for` for each appraisal and writes the result to the
+outbox, whose unique `key` makes deciding the same day twice harmless. "wd" below means working
+days (weekends, the nation's bank holidays and the trust's closure days excluded). Nothing is
+ever decided for a non-working day; catching up a day the job did not run is not attempted.
+
+For each step owed (`appraisal.deadlines.obligations`), to the person who owes it:
+
+* ``reminder``  on the working day `reminder_days_before` wd before the due date, if the step is
+  open by then (the mid-year review opens on 1 February; recording the meeting opens on its day).
+* ``due``       on the due date (or the last working day before it, if it is not a working day).
+* ``overdue``   every `overdue_every_days` wd after the due date while it is still owed (the
+  day it is that many wd late, twice that many, and so on).
+
+To every DCEO:
+
+* ``escalation`` once, on the day a step reaches `escalate_after_days` wd late; for a late draft
+  (SUBMIT_DRAFT) also on the first late day: the DCEO is always told of a late draft.
+* ``mid_year_late`` replaces the escalation for the mid-year review: on the first working day
+  after the window closes (31 March) while it is not recorded.
+* ``meeting_after_target`` / ``near_statutory``: the meeting date is *agreed* when the appraisal
+  enters PREPARATION (the governor confirmed). On the first working day AFTER the local day it was
+  agreed (so a job that runs each morning sees agreements made at any time the day before), if
+  the meeting falls on or after the working day `near_statutory_days` wd before the statutory date
+  (31 December; with 10, that is from 16 December 2026, counting 31 December itself) the kind
+  is ``near_statutory``; otherwise, if it falls after the trust target
+  (31 October), ``meeting_after_target``. Only the graver of the two is sent. A re-agreed date
+  (PREPARATION entered again) is judged again.
+
+  (The kind is ``near_statutory``, not ``meeting_near_statutory``: the outbox's `kind` column,
+  migration 0004, holds at most 20 characters.)
+
+To the headteacher and the appointed governor:
+
+* ``pre_reading`` on the working day `pre_reading_working_days` wd before the meeting (5), while
+  in PREPARATION; it goes whether or not the reviewer has already recorded sending the pack (the
+  bot's pack carries the policy and the standards; the governor must have copies too).
+
+To the mid-year review's holder:
+
+* ``mid_year_open`` on 1 February (the first working day on or after it) while it is due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from appraisal.calendar import WorkingCalendar
+from appraisal.deadlines import Obligation, obligations
+from appraisal.model import Appraisal
+from appraisal.policy import CyclePolicy
+from appraisal.roles import Role
+from appraisal.stages import Action, Stage
+
+REMINDER = "reminder"
+DUE = "due"
+OVERDUE = "overdue"
+ESCALATION = "escalation"
+PRE_READING = "pre_reading"
+MEETING_AFTER_TARGET = "meeting_after_target"
+NEAR_STATUTORY = "near_statutory"
+MID_YEAR_OPEN = "mid_year_open"
+MID_YEAR_LATE = "mid_year_late"
+#: Every kind of nudge; each fits the outbox's 20-character `kind` column.
+KINDS = (
+    REMINDER,
+    DUE,
+    OVERDUE,
+    ESCALATION,
+    PRE_READING,
+    MEETING_AFTER_TARGET,
+    NEAR_STATUTORY,
+    MID_YEAR_OPEN,
+    MID_YEAR_LATE,
+)
+#: The `action` of nudges about the meeting date itself rather than a step someone owes.
+MEETING_DATE = "meeting_date"
+
+
+@dataclass(frozen=True)
+class NudgePolicy:
+    """A trust's cadences and thresholds for nudges, and its quiet hours (local time)."""
+
+    reminder_days_before: int = 2
+    overdue_every_days: int = 2
+    escalate_after_days: int = 3
+    window_start: time = time(8, 0)
+    window_end: time = time(17, 30)
+    near_statutory_days: int = 10
+
+    def __post_init__(self) -> None:
+        if self.reminder_days_before < 1 or self.overdue_every_days < 1:
+            raise ValueError("reminder and overdue cadences are at least one working day")
+        if self.escalate_after_days < 1 or self.near_statutory_days < 0:
+            raise ValueError("escalation comes at least one working day late")
+        if not self.window_start < self.window_end:
+            raise ValueError("the sending window must start before it ends")
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """One proactive message decided for one person on one day; carries no record text."""
+
+    appraisal_id: int
+    recipient_id: int
+    recipient_role: Role
+    action: str
+    kind: str
+    due_on: date | None
+    day: date
+
+    @property
+    def key(self) -> str:
+        """Unique per (appraisal, step, kind, day, recipient): the outbox's idempotency key."""
+        return (
+            f"{self.appraisal_id}:{self.action}:{self.kind}:{self.day.isoformat()}:"
+            f"{self.recipient_id}"
+        )
+
+
+def _due_day(calendar: WorkingCalendar, due_on: date) -> date:
+    """The due date, or the last working day before it when it is not a working day."""
+    while not calendar.is_working_day(due_on):
+        due_on -= timedelta(days=1)
+    return due_on
+
+
+def _for_obligation(
+    appraisal: Appraisal,
+    o: Obligation,
+    calendar: WorkingCalendar,
+    rules: NudgePolicy,
+    day: date,
+    dceo_ids: Iterable[int],
+) -> list[Nudge]:
+    def to_owner(kind: str) -> Nudge:
+        return Nudge(appraisal.id, o.person_id, o.role, o.action.value, kind, o.due_on, day)
+
+    def to_dceos(kind: str) -> list[Nudge]:
+        return [
+            Nudge(appraisal.id, d, Role.DCEO, o.action.value, kind, o.due_on, day)
+            for d in sorted(set(dceo_ids))
+        ]
+
+    if not o.is_overdue(day):
+        if not o.is_open(day):
+            return []
+        if day == _due_day(calendar, o.due_on):
+            return [to_owner(DUE)]
+        if day == calendar.add_working_days(o.due_on, -rules.reminder_days_before):
+            return [to_owner(REMINDER)]
+        return []
+    late = calendar.working_days_between(o.due_on, day)
+    found = []
+    if late > 0 and late % rules.overdue_every_days == 0:
+        found.append(to_owner(OVERDUE))
+    if o.action is Action.RECORD_MID_YEAR:
+        if late == 1:
+            found.extend(to_dceos(MID_YEAR_LATE))
+    elif late == rules.escalate_after_days or (o.action is Action.SUBMIT_DRAFT and late == 1):
+        found.extend(to_dceos(ESCALATION))
+    return found
+
+
+def near_statutory_from(
+    year: int, calendar: WorkingCalendar, policy: CyclePolicy, rules: NudgePolicy
+) -> date:
+    """The first meeting day counted as near the statutory date (N wd before it, or nearer)."""
+    statutory = policy.statutory_date(year)
+    # The N-th working day counting back from the statutory date itself (which counts if working).
+    return calendar.add_working_days(statutory + timedelta(days=1), -rules.near_statutory_days)
+
+
+def nudges_for(
+    appraisal: Appraisal,
+    calendar: WorkingCalendar,
+    policy: CyclePolicy,
+    rules: NudgePolicy,
+    day: date,
+    dceo_ids: Iterable[int],
+) -> list[Nudge]:
+    """The nudges this appraisal calls for on `day` (none on a non-working day)."""
+    if not calendar.is_working_day(day):
+        return []
+    dceos = sorted(set(dceo_ids))
+    found: list[Nudge] = []
+    for o in obligations(appraisal, calendar, policy):
+        found.extend(_for_obligation(appraisal, o, calendar, rules, day, dceos))
+    if appraisal.stage is Stage.PREPARATION and appraisal.meeting_at is not None:
+        meeting = calendar.local_date(appraisal.meeting_at)
+        if day == calendar.add_working_days(meeting, -policy.pre_reading_working_days):
+            for role in (Role.HEADTEACHER, Role.GOVERNOR):
+                person = appraisal.holder_of(role)
+                assert person is not None
+                found.append(
+                    Nudge(
+                        appraisal.id,
+                        person,
+                        role,
+                        Action.SEND_PRE_READING.value,
+                        PRE_READING,
+                        meeting,
+                        day,
+                    )
+                )
+        agreed = calendar.local_date(appraisal.stage_entered_at)
+        if day == calendar.add_working_days(agreed, 1):
+            if meeting >= near_statutory_from(appraisal.year, calendar, policy, rules):
+                kind: str | None = NEAR_STATUTORY
+            elif meeting > policy.target_date(appraisal.year):
+                kind = MEETING_AFTER_TARGET
+            else:
+                kind = None
+            if kind is not None:
+                found.extend(
+                    Nudge(appraisal.id, d, Role.DCEO, MEETING_DATE, kind, meeting, day)
+                    for d in dceos
+                )
+    if appraisal.stage is Stage.MID_YEAR_DUE:
+        opens, closes = policy.mid_year_window(appraisal.year)
+        if day == calendar.next_working_day(opens):
+            record = appraisal.meeting_record
+            role = record.mid_year_holder if record else Role.REVIEWER
+            holder = appraisal.holder_of(role)
+            assert holder is not None
+            found.append(
+                Nudge(
+                    appraisal.id,
+                    holder,
+                    role,
+                    Action.RECORD_MID_YEAR.value,
+                    MID_YEAR_OPEN,
+                    closes,
+                    day,
+                )
+            )
+    return found
+
+
+def in_window(moment: datetime, calendar: WorkingCalendar, rules: NudgePolicy) -> bool:
+    """True when messages may go out at `moment`: a working day, within the local hours."""
+    local = moment.astimezone(calendar.tz)
+    return (
+        calendar.is_working_day(local.date())
+        and rules.window_start <= local.time().replace(tzinfo=None) < rules.window_end
+    )
+
+
+def next_window(moment: datetime, calendar: WorkingCalendar, rules: NudgePolicy) -> datetime:
+    """`moment` itself when inside the sending window, else the start of the next window."""
+    if moment.tzinfo is None:
+        raise ValueError("moments passed to the calendar must carry a time zone")
+    if in_window(moment, calendar, rules):
+        return moment
+    local = moment.astimezone(calendar.tz)
+    day = local.date()
+    if not (calendar.is_working_day(day) and local.time() < rules.window_start):
+        day = calendar.next_working_day(day + timedelta(days=1))
+    return datetime.combine(day, rules.window_start, calendar.tz)

@@ -1,0 +1,454 @@
+"""Delivering the nudge outbox to Teams: one proactive card per row, at most once acknowledged.
+
+Each pass (`OutboxSender.send_due`):
+
+1. Rows left 'sending' longer than the lease (`LEASE`, 5 minutes) go back to 'pending'.
+2. Due rows (pending, `next_attempt_at` <= now) are claimed: set to 'sending' and committed
+   before anything is sent (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED; SQLite: a conditional
+   UPDATE per row), so two senders never take the same row.
+3. Each row's card is built from the appraisal as it stands now (the recipient's step card with a
+   notice saying what is owed, by when, how late; nothing of the message is stored) and sent:
+   into the stored 1:1 conversation (`continue_conversation`), or, for someone who never wrote to
+   the bot, into a new 1:1 chat (`create_conversation`, whose reference is then stored).
+4. The outcome is committed in its own transaction right after the connector answers: 'sent'
+   with the connector's activity id; 'pending' again with a later `next_attempt_at` for a
+   transient failure; 'failed' with the status and a short reason for a permanent one.
+
+Retries: 429, 412, 502, 504, connection errors and timeouts are transient. The next attempt waits
+base * 2^(attempt-1) seconds with full jitter, at least the connector's Retry-After (seconds or an
+HTTP date), at most `max_delay`; after `max_attempts` attempts the row is failed. After a 429 the
+rest of the pass is given back untried (the tenant is being throttled). Anything else the
+connector refuses (400, 401, 403 blocked or uninstalled, 404 conversation gone, …) is permanent.
+The reason recorded is the status and a fixed phrase, never the message or the connector's text.
+
+Pacing: at most one message a second into any one conversation from this sender, and a token
+bucket per tenant (`tenant_rate` a second, 20 by default, under Teams' 30–50/s per app).
+
+Exactly once, and its limit: a row the connector acknowledged is marked 'sent' at once and never
+sent again. The window that remains is a crash (or a lost database connection) between the
+connector's 2xx and the commit of 'sent': the row stays 'sending', its lease runs out, it goes back
+to 'pending' and the person gets the card a second time. Delivery is therefore at least once
+across such crashes and exactly once otherwise; a duplicate reminder is the chosen failure,
+rather than a lost one. A row whose step is no longer owed when its turn comes is not sent; it is
+marked 'sent' with no activity id and a note in `last_error`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import (
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+    ResourceResponse,
+)
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from appraisal.ports import Person
+from appraisal.stages import Action
+from appraisal.status import OwedStep
+from appraisal.text import short_date
+from bot import logs
+from bot.settings import Settings
+from bot.teams_bot import card_message
+from bot.views import Views
+from bot.wiring import Product
+from cards.router import build_step_card
+from cards.views import StepView
+from storage.delivery import ClaimedRow, FailedDelivery, SqlOutboxDelivery
+
+log = logging.getLogger("htpm.sender")
+
+LEASE = timedelta(minutes=5)
+TRANSIENT_STATUSES = frozenset({412, 429, 502, 504})
+_REASONS = {
+    400: "the connector refused the message",
+    401: "the bot's credentials were refused",
+    403: "the bot is blocked or not installed for this person",
+    404: "the conversation no longer exists",
+    412: "precondition failed",
+    429: "throttled by Teams",
+    502: "bad gateway",
+    504: "gateway timeout",
+}
+#: Kinds about a step someone owes: not sent once that step is no longer owed.
+_STEP_KINDS = frozenset({"reminder", "due", "overdue", "escalation", "mid_year_open"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried."""
+
+    max_attempts: int = 5
+    base_delay: float = 30.0
+    max_delay: float = 600.0
+
+    def delay(self, attempt: int, retry_after: float | None, jitter: float) -> float:
+        """Seconds before attempt `attempt + 1`: exponential with full jitter, ≥ Retry-After."""
+        backoff = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1)) * jitter
+        return min(self.max_delay, max(backoff, retry_after or 0.0))
+
+
+class DeliveryFailed(Exception):
+    """The connector did not take the message; `transient` says whether to try again."""
+
+    def __init__(
+        self, reason: str, *, transient: bool, retry_after: float | None = None, status: int = 0
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+        self.retry_after = retry_after
+        self.status = status
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header as seconds from `now` (it may be seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, (moment - now).total_seconds())
+
+
+def classify(error: BaseException, now: datetime) -> DeliveryFailed:
+    """What a failed send means: a status and a short reason, never the connector's text."""
+    if isinstance(error, DeliveryFailed):
+        return error
+    if isinstance(error, HttpOperationError):
+        response = error.response
+        status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
+        headers = getattr(response, "headers", None) or {}
+        reason = f"{status} {_REASONS.get(status, 'refused by the connector')}"
+        if status in TRANSIENT_STATUSES:
+            wait = retry_after_seconds(headers.get("Retry-After"), now)
+            return DeliveryFailed(reason, transient=True, retry_after=wait, status=status)
+        return DeliveryFailed(reason, transient=False, status=status)
+    if isinstance(
+        error, ClientRequestError | aiohttp.ClientError | asyncio.TimeoutError | ConnectionError
+    ):
+        return DeliveryFailed(f"connection error ({type(error).__name__})", transient=True)
+    return DeliveryFailed(f"could not send ({type(error).__name__})", transient=False)
+
+
+def _action_phrase(action: str) -> str:
+    """'approve the draft' for Action.APPROVE."""
+    try:
+        label = Action(action).label
+    except ValueError:
+        label = action.replace("_", " ")
+    return label[:1].lower() + label[1:]
+
+
+def _days(n: int) -> str:
+    return f"{n} working day{'s' if n != 1 else ''}"
+
+
+def notice_for(kind: str, action: str, owed: OwedStep | None) -> str:
+    """The line at the top of a nudge card: what is owed, by when, how late."""
+    what = _action_phrase(action)
+    due = short_date(owed.obligation.due_on) if owed else ""
+    late = owed.working_days_late if owed and owed.overdue else 0
+    if kind == "escalation" and owed is not None:
+        return (
+            f"Escalation: {owed.person_name} ({owed.obligation.role.label}) has not yet done "
+            f"this step: {what}, due {due}, overdue by {_days(late)}."
+        )
+    if kind == "mid_year_late":
+        return "The mid-year review window has closed and the review is not recorded."
+    if kind == "meeting_after_target":
+        return "The agreed meeting date is after the trust's target date."
+    if kind == "near_statutory":
+        return "The agreed meeting date is close to the statutory deadline of 31 December."
+    if kind == "pre_reading":
+        return "The meeting is a week away: please read the pre-reading pack before it."
+    if owed is None:
+        return f"Reminder: {what}."
+    if late > 0:
+        return f"Overdue by {_days(late)}: {what} was due {due}."
+    if kind == "due":
+        return f"Due today: {what}."
+    if kind == "mid_year_open":
+        return f"The mid-year review window is open: {what} by {due}."
+    return f"Reminder: {what} by {due}."
+
+
+class TokenBucket:
+    """At most `rate` sends a second on average, bursts of up to `rate`."""
+
+    def __init__(self, rate: float, monotonic: Callable[[], float]) -> None:
+        self._rate = rate
+        self._tokens = rate
+        self._monotonic = monotonic
+        self._last = monotonic()
+
+    def wait(self) -> float:
+        """Take a token; the seconds to sleep first (0 when one was free)."""
+        now = self._monotonic()
+        self._tokens = min(self._rate, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        deficit = (1 - self._tokens) / self._rate
+        self._tokens = 0.0
+        self._last = now + deficit  # the sleep pays for the token
+        return deficit
+
+
+class OutboxSender:
+    """Sends due outbox rows; `send_due` once, or `run_forever` in the server."""
+
+    def __init__(
+        self,
+        product: Product,
+        adapter: CloudAdapter,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        *,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+        policy: RetryPolicy | None = None,
+        batch: int = 50,
+        tenant_rate: float = 20.0,
+        conversation_interval: float = 1.0,
+    ) -> None:
+        self._product = product
+        self._adapter = adapter
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._jitter = jitter
+        self.policy = policy or RetryPolicy()
+        self._batch = batch
+        self._tenant_rate = tenant_rate
+        self._conversation_interval = conversation_interval
+        self._buckets: dict[str, TokenBucket] = {}
+        self._last_send: dict[str, float] = {}
+        self._views = Views(product)
+
+    # -- the pass ------------------------------------------------------------------------------
+
+    async def send_due(self, now: datetime) -> int:
+        """Deliver every row due at `now`; returns how many the connector acknowledged."""
+        async with self._product.db.uow() as tx:
+            delivery = SqlOutboxDelivery(tx.session)
+            requeued = await delivery.requeue_stale(now, now - LEASE)
+            await tx.commit()
+        if requeued:
+            log.warning("requeued proactive messages after a lost lease", extra={"count": requeued})
+        async with self._product.db.uow() as tx:
+            claimed = await SqlOutboxDelivery(tx.session).claim(now, self._batch)
+            await tx.commit()
+        delivered = 0
+        for index, row in enumerate(claimed):
+            outcome = await self._attempt(row, now)
+            if outcome == "sent":
+                delivered += 1
+            elif outcome == "throttled":
+                for rest in claimed[index + 1 :]:
+                    await self._record(lambda d, r=rest: d.release(r.id, now))
+                break
+        return delivered
+
+    async def run_forever(self, interval: float) -> None:
+        """Send due rows every `interval` seconds until cancelled; a failed pass is logged."""
+        while True:
+            try:
+                await self.send_due(self._clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be away; try again next time
+                log.error("a sending pass failed: %s", logs.describe_exception(exc))
+            await self._sleep(interval)
+
+    async def _record(self, change: Callable[[SqlOutboxDelivery], Awaitable[Any]]) -> None:
+        async with self._product.db.uow() as tx:
+            await change(SqlOutboxDelivery(tx.session))
+            await tx.commit()
+
+    async def _attempt(self, row: ClaimedRow, now: datetime) -> str:
+        try:
+            activity_id = await self._deliver(row)
+        except _NotNeeded as skipped:
+            note = str(skipped)
+            await self._record(lambda d: d.mark_sent(row.id, self._clock(), None, note))
+            log.info("a proactive message was no longer needed", extra={"outcome": "skipped"})
+            return "skipped"
+        except Exception as exc:  # every failure is classified; nothing propagates
+            failure = classify(exc, now)
+            return await self._failed(row, failure, now)
+        await self._record(lambda d: d.mark_sent(row.id, self._clock(), activity_id))
+        log.info("sent a proactive message", extra={"outcome": "sent"})
+        return "sent"
+
+    async def _failed(self, row: ClaimedRow, failure: DeliveryFailed, now: datetime) -> str:
+        if failure.transient and row.attempts < self.policy.max_attempts:
+            wait = self.policy.delay(row.attempts, failure.retry_after, self._jitter())
+            when = now + timedelta(seconds=wait)
+            await self._record(lambda d: d.mark_retry(row.id, when, failure.reason))
+            log.warning(
+                "a proactive message will be retried: %s",
+                failure.reason,
+                extra={"outcome": "retry", "status": failure.status},
+            )
+            return "throttled" if failure.status == 429 else "retry"
+        reason = failure.reason
+        if failure.transient:
+            reason = f"{reason}; gave up after {row.attempts} attempts"
+        await self._record(lambda d: d.mark_failed(row.id, reason))
+        log.warning(
+            "a proactive message could not be delivered: %s",
+            reason,
+            extra={"outcome": "failed", "status": failure.status},
+        )
+        return "failed"
+
+    # -- one message ---------------------------------------------------------------------------
+
+    async def _deliver(self, row: ClaimedRow) -> str | None:
+        async with self._product.db.uow() as tx:
+            person = await tx.people.get(row.recipient_id)
+            reference = await tx.conversations.for_person(row.recipient_id)
+        if person is None:
+            raise DeliveryFailed("the recipient is no longer on the roster", transient=False)
+        card = await self._card(row, person)
+        if reference is not None:
+            ref = ConversationReference().deserialize(reference)
+            conversation = ref.conversation.id if ref.conversation else ""
+            tenant = getattr(ref.conversation, "tenant_id", None) or self._settings.tenant_id
+            await self._pace(tenant or "", conversation or "")
+            return await self._continue(ref, card)
+        if not person.aad_object_id:
+            raise DeliveryFailed("the recipient has no Teams account yet", transient=False)
+        await self._pace(self._settings.tenant_id, f"new:{person.aad_object_id}")
+        return await self._create(person, card)
+
+    async def _card(self, row: ClaimedRow, person: Person) -> dict[str, Any]:
+        view = await self._views.step_view(person, row.appraisal_id, self._clock(), None)
+        if view is None:
+            raise DeliveryFailed("the recipient may no longer see the appraisal", transient=False)
+        owed = _owed_step(view, row)
+        if owed is None and row.kind in _STEP_KINDS:
+            raise _NotNeeded("not sent: the step was no longer owed")
+        notice = notice_for(row.kind, row.action, owed)
+        step = row.action if row.kind != "escalation" else None
+        return build_step_card(replace(view, notice=notice), step)
+
+    async def _pace(self, tenant: str, conversation: str) -> None:
+        bucket = self._buckets.get(tenant)
+        if bucket is None:
+            bucket = self._buckets[tenant] = TokenBucket(self._tenant_rate, self._monotonic)
+        wait = bucket.wait()
+        started = self._monotonic()
+        last = self._last_send.get(conversation)
+        if last is not None:
+            wait = max(wait, last + self._conversation_interval - started)
+        if wait > 0:
+            await self._sleep(wait)
+        self._last_send[conversation] = started + max(0.0, wait)
+        if len(self._last_send) > 1000:  # forget conversations not written to lately
+            horizon = started - self._conversation_interval
+            self._last_send = {k: v for k, v in self._last_send.items() if v >= horizon}
+
+    async def _continue(self, reference: ConversationReference, card: dict[str, Any]) -> str | None:
+        sent: list[ResourceResponse | None] = []
+        errors: list[BaseException] = []
+
+        async def callback(turn_context: TurnContext) -> None:
+            # The adapter's pipeline hands exceptions to on_turn_error; keep them to classify.
+            try:
+                sent.append(await turn_context.send_activity(card_message(card)))
+            except Exception as exc:
+                errors.append(exc)
+
+        await self._adapter.continue_conversation(
+            reference, callback, bot_app_id=self._settings.app_id
+        )
+        if errors:
+            raise errors[0]
+        return sent[0].id if sent and sent[0] is not None else None
+
+    async def _create(self, person: Person, card: dict[str, Any]) -> str | None:
+        settings = self._settings
+        tenant = settings.tenant_id
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id=f"28:{settings.app_id}"),
+            members=[ChannelAccount(id=person.aad_object_id)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}},
+        )
+        sent: list[ResourceResponse | None] = []
+        errors: list[BaseException] = []
+        references: list[dict[str, Any]] = []
+
+        async def callback(turn_context: TurnContext) -> None:
+            try:
+                reference = TurnContext.get_conversation_reference(turn_context.activity)
+                references.append(reference.serialize())
+                sent.append(await turn_context.send_activity(card_message(card)))
+            except Exception as exc:
+                errors.append(exc)
+
+        await self._adapter.create_conversation(
+            settings.app_id, callback, parameters, "msteams", settings.service_url, None
+        )
+        if errors:
+            raise errors[0]
+        if references and person.aad_object_id:
+            # Next time, continue this chat rather than create it again.
+            try:
+                async with self._product.db.uow() as tx:
+                    await tx.conversations.save(
+                        person.aad_object_id,
+                        tenant.lower(),
+                        person.id,
+                        references[0],
+                        self._clock(),
+                    )
+                    await tx.commit()
+            except Exception as exc:  # sent all the same; the next nudge creates the chat again
+                log.warning(
+                    "could not keep the new chat's reference: %s", logs.describe_exception(exc)
+                )
+        return sent[0].id if sent and sent[0] is not None else None
+
+
+class _NotNeeded(Exception):
+    """The nudge's step was done before its turn came."""
+
+
+def _owed_step(view: StepView, row: ClaimedRow) -> OwedStep | None:
+    for owed in view.owed:
+        if owed.obligation.action.value != row.action:
+            continue
+        if row.kind == "escalation" or owed.obligation.person_id == row.recipient_id:
+            return owed
+    return None
+
+
+async def delivery_problems(uow: Any) -> list[FailedDelivery]:
+    """Proactive messages that will never be delivered, for `htpm status`."""
+    return await SqlOutboxDelivery(uow.session).failed()

@@ -1,0 +1,70 @@
+"""The outbox of proactive messages: the nudges job writes rows, the sender delivers them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from appraisal.nudges import Nudge
+from storage.tables import OutboxRow
+
+#: A row waiting to be sent (the sender moves it on).
+PENDING = "pending"
+
+
+class SqlOutbox:
+    """Outbox rows; `key` is unique, so a nudge decided twice is stored once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_many(
+        self, nudges: Sequence[Nudge], decided_at: datetime, send_after: datetime
+    ) -> int:
+        """Queue nudges as pending rows, first attempt at `send_after`; returns how many were new.
+
+        INSERT … ON CONFLICT (key) DO NOTHING: a key already present (decided by an earlier run,
+        or concurrently by another instance, whose insert PostgreSQL waits for) is skipped.
+        """
+        if not nudges:
+            return 0
+        rows = [
+            {
+                "key": n.key,
+                "appraisal_id": n.appraisal_id,
+                "recipient_id": n.recipient_id,
+                "action": n.action,
+                "kind": n.kind,
+                "due_on": n.due_on,
+                "decided_at": decided_at,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": send_after,
+                "last_error": "",
+            }
+            # Sorted by key: two instances inserting the same rows take their locks in one order.
+            for n in sorted({n.key: n for n in nudges}.values(), key=lambda n: n.key)
+        ]
+        dialect = self._s.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(OutboxRow)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[OutboxRow.key])
+            .returning(OutboxRow.id)
+        )
+        return len((await self._s.execute(statement)).all())
+
+    async def keys(self) -> list[str]:
+        """Every key in the outbox, oldest first (for reports and tests)."""
+        return list(await self._s.scalars(select(OutboxRow.key).order_by(OutboxRow.id)))
+
+    async def counts_by_status(self) -> dict[str, int]:
+        """How many rows are in each status."""
+        query = select(OutboxRow.status, func.count().label("n")).group_by(OutboxRow.status)
+        return {row.status: row.n for row in await self._s.execute(query)}

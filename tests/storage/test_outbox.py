@@ -1,0 +1,65 @@
+"""The outbox: the same nudges decided twice are stored once, on both engines and instances."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+
+from appraisal.nudges import Nudge, NudgePolicy
+from appraisal.roles import Role
+from bot.nudges import NudgeJob
+from tests.conftest import context_for
+from tests.factories import at
+from tests.trust import seed_trust
+
+
+async def test_deciding_twice_inserts_nothing_the_second_time(db):
+    trust = await seed_trust(context_for(db))
+    dana, rhona = trust.people["dana"], trust.people["rhona"]
+    day = date(2026, 10, 22)
+    nudges = [
+        Nudge(trust.brookside, rhona, Role.REVIEWER, "propose_date", "overdue", day, day),
+        Nudge(trust.brookside, dana, Role.DCEO, "propose_date", "escalation", day, day),
+    ]
+    async with db.uow() as tx:
+        assert await tx.outbox.add_many(nudges, at(2026, 10, 22, 7), at(2026, 10, 22, 8)) == 2
+        await tx.commit()
+    async with db.uow() as tx:
+        assert await tx.outbox.add_many(nudges, at(2026, 10, 22, 9), at(2026, 10, 22, 9)) == 0
+        assert await tx.outbox.add_many([], at(2026, 10, 22, 9), at(2026, 10, 22, 9)) == 0
+        await tx.commit()
+    async with db.uow() as tx:
+        assert await tx.outbox.keys() == sorted(n.key for n in nudges)
+        assert await tx.outbox.counts_by_status() == {"pending": 2}
+
+
+async def test_the_job_run_twice_on_one_day_queues_once(db):
+    # Both schools' PROPOSE_DATE is due Mon 19 Oct 2026: one `due` each to the reviewer (Rhona
+    # at Brookside; Dana, the DCEO, reviews Hillcrest, which names no reviewer).
+    trust = await seed_trust(context_for(db))
+    job = NudgeJob(trust.ctx, NudgePolicy())
+    assert await job.run(at(2026, 10, 19, 6)) == 2  # before the window: decided, waits till 08:00
+    assert await job.run(at(2026, 10, 19, 12)) == 0
+    async with db.uow() as tx:
+        assert await tx.outbox.keys() == [
+            f"{trust.brookside}:propose_date:due:2026-10-19:{trust.people['rhona']}",
+            f"{trust.hillcrest}:propose_date:due:2026-10-19:{trust.people['dana']}",
+        ]
+
+
+@pytest.mark.postgres
+async def test_two_instances_running_at_once_queue_each_nudge_once(postgres_db):
+    # Thu 22 Oct 2026: PROPOSE_DATE is 3 wd late at both schools -> an escalation to Dana for
+    # each (2); 22 Oct is not an overdue day (3 is odd). Both instances decide the same 2 rows.
+    trust = await seed_trust(context_for(postgres_db))
+    jobs = [NudgeJob(trust.ctx, NudgePolicy()) for _ in range(2)]
+    counts = await asyncio.gather(*(job.run(at(2026, 10, 22, 9)) for job in jobs))
+    assert sorted(counts) == [0, 2]
+    async with postgres_db.uow() as tx:
+        keys = await tx.outbox.keys()
+    assert sorted(keys) == sorted(
+        f"{a}:propose_date:escalation:2026-10-22:{trust.people['dana']}"
+        for a in (trust.brookside, trust.hillcrest)
+    )
