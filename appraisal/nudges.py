@@ -141,9 +141,12 @@ def _for_obligation(
         return Nudge(appraisal.id, o.person_id, o.role, o.action.value, kind, o.due_on, day)
 
     def to_dceos(kind: str) -> list[Nudge]:
+        # Never escalate to the person who is late (a DCEO reviewing a school herself): she is
+        # already reminded as the one who owes the step.
         return [
             Nudge(appraisal.id, d, Role.DCEO, o.action.value, kind, o.due_on, day)
             for d in sorted(set(dceo_ids))
+            if d != o.person_id
         ]
 
     if not o.is_overdue(day):

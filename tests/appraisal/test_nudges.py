@@ -256,3 +256,24 @@ def test_the_window_follows_the_policy_hours_and_closures():
     assert in_window(at(2026, 10, 5, 18, 59), CAL, rules)
     closed = CAL.with_closures([date(2026, 10, 26)])
     assert next_window(at(2026, 10, 23, 19), closed, rules) == at(2026, 10, 27, 7)
+
+
+def test_a_dceo_who_owes_the_step_herself_is_not_escalated_to():
+    # The DCEO reviews this school (she is the reviewer): when her own step is late she gets the
+    # overdue reminders, and no escalation about herself; another DCEO still hears about it.
+    from dataclasses import replace as _replace
+
+    from appraisal.deadlines import obligations
+    from appraisal.nudges import NudgePolicy, nudges_for
+    from tests.factories import CAL, POLICY, REVIEWER, new_appraisal
+
+    appraisal = _replace(new_appraisal(), reviewer_id=REVIEWER)
+    (owed,) = obligations(appraisal, CAL, POLICY)
+    escalation_day = CAL.add_working_days(owed.due_on, 3)
+    alone = nudges_for(appraisal, CAL, POLICY, NudgePolicy(), escalation_day, [REVIEWER])
+    assert [n.kind for n in alone if n.recipient_id == REVIEWER] in ([], ["overdue"])
+    assert not [n for n in alone if n.kind == "escalation"]
+    with_another = nudges_for(appraisal, CAL, POLICY, NudgePolicy(), escalation_day, [REVIEWER, 99])
+    assert [(n.recipient_id, n.kind) for n in with_another if n.kind == "escalation"] == [
+        (99, "escalation")
+    ]
