@@ -566,3 +566,30 @@ def test_a_fresh_demo_only_opens_the_cycle(db_path):
     assert "cycle just opened" in result.output
     stages = query(db_path, "SELECT stage FROM appraisals ORDER BY school_urn")
     assert [stage for (stage,) in stages] == ["awaiting_date"] * 3
+
+
+def test_nudges_preview_lists_who_is_reminded_when_and_never_objective_text(db_path):
+    assert htpm("demo", "--now", "2026-11-22T10:00").exit_code == 0
+    result = htpm("nudges", "preview", "--days", "10", "--now", "2026-11-23T09:00")
+    assert result.exit_code == 0, result.output
+    # Hannah's draft approval is overdue: she is nudged every second working day.
+    assert row_of(result.stdout, "Tue 24 Nov 2026").count("Hannah Lewis") == 1
+    assert "Approve the draft" in row_of(result.stdout, "Tue 24 Nov 2026")
+    assert "overdue" in row_of(result.stdout, "Tue 24 Nov 2026")
+    for objective in ("Raise attainment", "curriculum leadership", "NPQ for Executive"):
+        assert objective not in result.output
+    # A preview writes nothing.
+    assert query(db_path, "SELECT COUNT(*) FROM nudge_outbox") == [(0,)]
+
+
+def test_nudges_run_queues_each_nudge_once(db_path):
+    assert htpm("demo", "--now", "2026-11-22T10:00").exit_code == 0
+    first = htpm("nudges", "run", "--now", "2026-11-24T09:00")
+    assert first.exit_code == 0, first.output
+    rows = query(db_path, "SELECT kind, action FROM nudge_outbox ORDER BY id")
+    assert ("overdue", "approve") in rows
+    again = htpm("nudges", "run", "--now", "2026-11-24T11:00")
+    assert again.exit_code == 0
+    assert query(db_path, "SELECT kind, action FROM nudge_outbox ORDER BY id") == rows
+    assert "1 message queued for 24/11/2026" in first.stdout
+    assert "0 messages queued for 24/11/2026" in again.stdout
