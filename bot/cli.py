@@ -326,6 +326,13 @@ def serve(
         str | None,
         typer.Option(help="With --dev: a fixed clock (ISO date-time, UK time if no zone given)."),
     ] = None,
+    nudges: Annotated[
+        bool,
+        typer.Option(
+            "--nudges/--no-nudges",
+            help="Decide and send reminders and escalations while serving (on by default).",
+        ),
+    ] = True,
 ) -> None:
     """Run the Teams bot: POST /api/messages, GET /healthz and /readyz."""
     from aiohttp import web
@@ -362,7 +369,7 @@ def serve(
 
             out_print(await seed_demo(product, fixed or _now(None, settings)))
         clock = (lambda: fixed) if fixed else None
-        application = create_app(settings, product, dev=dev, clock=clock, proactive=True)
+        application = create_app(settings, product, dev=dev, clock=clock, proactive=nudges)
 
         async def close_db(_app: web.Application) -> None:
             await db.dispose()

@@ -2,7 +2,10 @@
 
 Each pass (`OutboxSender.send_due`):
 
-1. Rows left 'sending' longer than the lease (`LEASE`, 5 minutes) go back to 'pending'.
+0. Outside the sending window (the nudge policy's local hours on a working day of the trust's
+   nation) nothing is sent: rows due at 17:40 wait for the next working day's 08:00.
+1. Rows left 'sending' longer than the lease (HTPM_SEND_LEASE_SECONDS, 5 minutes by default) go
+   back to 'pending'.
 2. Due rows (pending, `next_attempt_at` <= now) are claimed: set to 'sending' and committed
    before anything is sent (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED; SQLite: a conditional
    UPDATE per row), so two senders never take the same row.
@@ -16,7 +19,8 @@ Each pass (`OutboxSender.send_due`):
 
 Retries: 429, 412, 502, 504, connection errors and timeouts are transient. The next attempt waits
 base * 2^(attempt-1) seconds with full jitter, at least the connector's Retry-After (seconds or an
-HTTP date), at most `max_delay`; after `max_attempts` attempts the row is failed. After a 429 the
+HTTP date), at most `max_delay`; a retry that would land outside the sending window waits for
+the start of the next window; after `max_attempts` attempts the row is failed. After a 429 the
 rest of the pass is given back untried (the tenant is being throttled). Anything else the
 connector refuses (400, 401, 403 blocked or uninstalled, 404 conversation gone, …) is permanent.
 The reason recorded is the status and a fixed phrase, never the message or the connector's text.
@@ -56,6 +60,7 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from appraisal.nudges import in_window, next_window
 from appraisal.ports import Person
 from appraisal.stages import Action
 from appraisal.status import OwedStep
@@ -71,7 +76,6 @@ from storage.delivery import ClaimedRow, FailedDelivery, SqlOutboxDelivery
 
 log = logging.getLogger("htpm.sender")
 
-LEASE = timedelta(minutes=5)
 TRANSIENT_STATUSES = frozenset({412, 429, 502, 504})
 _REASONS = {
     400: "the connector refused the message",
@@ -232,6 +236,7 @@ class OutboxSender:
         batch: int = 50,
         tenant_rate: float = 20.0,
         conversation_interval: float = 1.0,
+        quiet_hours: bool = True,
     ) -> None:
         self._product = product
         self._adapter = adapter
@@ -247,14 +252,21 @@ class OutboxSender:
         self._buckets: dict[str, TokenBucket] = {}
         self._last_send: dict[str, float] = {}
         self._views = Views(product)
+        self._lease = timedelta(seconds=settings.send_lease_seconds)
+        # The sending window; `quiet_hours=False` sends at any hour (tests on a fixed Sunday).
+        self._quiet_hours = quiet_hours
+        self._calendar = product.ctx.calendars.for_nation(settings.nation)
+        self._window = settings.nudge_policy()
 
     # -- the pass ------------------------------------------------------------------------------
 
     async def send_due(self, now: datetime) -> int:
         """Deliver every row due at `now`; returns how many the connector acknowledged."""
+        if self._quiet_hours and not in_window(now, self._calendar, self._window):
+            return 0
         async with self._product.db.uow() as tx:
             delivery = SqlOutboxDelivery(tx.session)
-            requeued = await delivery.requeue_stale(now, now - LEASE)
+            requeued = await delivery.requeue_stale(now, now - self._lease)
             await tx.commit()
         if requeued:
             log.warning("requeued proactive messages after a lost lease", extra={"count": requeued})
@@ -307,6 +319,8 @@ class OutboxSender:
         if failure.transient and row.attempts < self.policy.max_attempts:
             wait = self.policy.delay(row.attempts, failure.retry_after, self._jitter())
             when = now + timedelta(seconds=wait)
+            if self._quiet_hours:
+                when = next_window(when, self._calendar, self._window)
             await self._record(lambda d: d.mark_retry(row.id, when, failure.reason))
             log.warning(
                 "a proactive message will be retried: %s",

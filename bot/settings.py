@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     service_url: str = "https://smba.trafficmanager.net/teams/"
     # How often the server's sender looks for due proactive messages.
     send_interval_seconds: float = Field(default=30.0, gt=0)
+    # How long a row may stay 'sending' before another pass takes it back (a crashed sender).
+    send_lease_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("closure_days", mode="before")
     @classmethod

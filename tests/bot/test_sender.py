@@ -34,6 +34,7 @@ from tests.bot.harness import (
     serve,
 )
 from tests.bot.test_cli import db_path, htpm  # noqa: F401 - the CLI's fixture and runner
+from tests.factories import at
 
 HANNAH_CHAT = "a:conv-29:hannah.lewis"
 _keys = count(1)
@@ -63,7 +64,7 @@ def sender_for(world: World, fake: FakeTime, **kw: Any) -> OutboxSender:
         sleep=fake.sleep,
         monotonic=fake.monotonic,
         jitter=lambda: 1.0,
-        **kw,
+        **({"quiet_hours": False} | kw),  # NOW is a Sunday; the window has tests of its own
     )
 
 
@@ -449,3 +450,56 @@ async def test_two_senders_on_postgresql_deliver_each_row_exactly_once(openid, p
     delivered = [row for row in [await outbox(world, i) for i in ids] if row.status == "sent"]
     assert sum(sent) == len(connector.sent) == len(ids) == len(delivered)
     assert len({row.activity_id for row in delivered}) == len(ids)
+
+
+async def test_nothing_is_sent_outside_the_window_a_late_row_waits_for_the_next_morning(
+    world: World,
+):
+    await say_hello(world, "hannah")
+    monday_evening = at(2026, 11, 23, 17, 40)  # the window closes at 17:30
+    row_id = await add_row(
+        world, "hannah", "100001", "approve", "overdue", next_attempt_at=monday_evening
+    )
+    sender = sender_for(world, FakeTime(), quiet_hours=True)
+    posts = len(world.connector.posts)
+
+    for moment in (monday_evening, at(2026, 11, 23, 23), at(2026, 11, 24, 7, 59)):
+        assert await sender.send_due(moment) == 0
+    row = await outbox(world, row_id)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, monday_evening)
+    assert len(world.connector.posts) == posts  # not even tried
+    # Sunday is no working day either, whatever the hour.
+    assert await sender.send_due(NOW) == 0
+
+    assert await sender.send_due(at(2026, 11, 24, 8)) == 1  # Tuesday, the window opens
+    assert (await outbox(world, row_id)).status == "sent"
+
+
+_S = timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("failed_at", "retried_at"),
+    [
+        (at(2026, 11, 23, 10), at(2026, 11, 23, 10) + 30 * _S),  # inside: the backoff as is
+        (at(2026, 11, 23, 17, 29) + 50 * _S, at(2026, 11, 24, 8)),  # Monday evening: Tuesday
+        (at(2026, 11, 27, 17, 29) + 50 * _S, at(2026, 11, 30, 8)),  # Friday evening: Monday
+    ],
+)
+async def test_a_retry_that_would_land_in_quiet_hours_waits_for_the_next_window(
+    world: World, failed_at: datetime, retried_at: datetime
+):
+    await say_hello(world, "hannah")
+    world.connector.script(HANNAH_CHAT, 502)
+    row_id = await add_row(
+        world, "hannah", "100001", "approve", "overdue", next_attempt_at=failed_at
+    )
+    sender = sender_for(world, FakeTime(), quiet_hours=True)
+
+    assert await sender.send_due(failed_at) == 0
+    row = await outbox(world, row_id)
+    assert (row.status, row.last_error) == ("pending", "502 bad gateway")
+    assert row.next_attempt_at == retried_at  # 30 s of backoff, then the window
+    assert await sender.send_due(retried_at - timedelta(seconds=1)) == 0
+    assert await sender.send_due(retried_at) == 1
+    assert (await outbox(world, row_id)).status == "sent"

@@ -118,7 +118,8 @@ def bot(e2e_dir: Path) -> Iterator[Bot]:
     work.mkdir()  # its working directory, so a developer's .env is never read
     env = clean_env({"HTPM_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'htpm.sqlite3'}"})
     argv = [str(Path(sys.executable).with_name("htpm"))]
-    argv += ["serve", "--dev", "--demo", "--port", str(port)]
+    # No reminders: a proactive card arriving mid-conversation would be read as the reply.
+    argv += ["serve", "--dev", "--demo", "--no-nudges", "--port", str(port)]
     service = Service("htpm serve", argv, env=env, cwd=work, log=e2e_dir / "bot.log")
     try:
         service.wait_for("/readyz", lambda: http_ok(f"http://127.0.0.1:{port}/readyz"))

@@ -104,7 +104,9 @@ class CycleBot:
     def start(self, now: str) -> None:
         """Start the bot with its clock fixed at `now` and wait until it is ready (bounded)."""
         assert self.service is None or not self.service.alive(), "the bot is already running"
-        argv = [self._htpm(), "serve", "--dev", "--port", str(self.port), "--now", now]
+        # No reminders: a proactive card arriving mid-walk would be read as the reply.
+        argv = [self._htpm(), "serve", "--dev", "--no-nudges", "--port", str(self.port)]
+        argv += ["--now", now]
         log = self.logs / f"cycle-bot-{len(self.runs) + 1}-{now.replace(':', '')}.log"
         self.service = Service(
             f"htpm serve --now {now}", argv, env=self._env(), cwd=self.folder, log=log

@@ -61,6 +61,5 @@ async def test_two_instances_running_at_once_queue_each_nudge_once(postgres_db):
     async with postgres_db.uow() as tx:
         keys = await tx.outbox.keys()
     assert sorted(keys) == sorted(
-        f"{a}:propose_date:escalation:2026-10-22:{trust.people['dana']}"
-        for a in (trust.brookside,)
+        f"{a}:propose_date:escalation:2026-10-22:{trust.people['dana']}" for a in (trust.brookside,)
     )
