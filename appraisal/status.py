@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from appraisal.calendar import WorkingCalendar
 from appraisal.deadlines import Obligation, meeting_after_target, obligations
 from appraisal.model import Appraisal, roles_on
 from appraisal.ports import UnitOfWork
@@ -23,6 +24,16 @@ class OwedStep:
     overdue: bool
     open: bool
     working_days_late: int = 0
+
+    @classmethod
+    def at(
+        cls, obligation: Obligation, person_name: str, today: date, calendar: WorkingCalendar
+    ) -> OwedStep:
+        """The step as it stands on `today`: overdue, open, and how many working days late."""
+        late = max(0, calendar.working_days_between(obligation.due_on, today))
+        return cls(
+            obligation, person_name, obligation.is_overdue(today), obligation.is_open(today), late
+        )
 
 
 @dataclass(frozen=True)
@@ -106,14 +117,7 @@ class StatusService:
                     headteacher_name=names.get(a.headteacher_id, "?"),
                     stage=a.stage,
                     owed=tuple(
-                        OwedStep(
-                            o,
-                            names.get(o.person_id, "?"),
-                            o.is_overdue(today),
-                            o.is_open(today),
-                            max(0, calendar.working_days_between(o.due_on, today)),
-                        )
-                        for o in owed
+                        OwedStep.at(o, names.get(o.person_id, "?"), today, calendar) for o in owed
                     ),
                     meeting_at=a.meeting_at,
                     meeting_after_target=meeting_after_target(a, calendar, ctx.policy),

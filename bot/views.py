@@ -103,13 +103,7 @@ class Views:
         calendar = self._product.ctx.calendars.for_nation(appraisal.nation)
         today = calendar.local_date(now)
         return tuple(
-            OwedStep(
-                o,
-                names.get(o.person_id, ""),
-                o.is_overdue(today),
-                o.is_open(today),
-                max(0, calendar.working_days_between(o.due_on, today)),
-            )
+            OwedStep.at(o, names.get(o.person_id, ""), today, calendar)
             for o in obligations(appraisal, calendar, self._product.ctx.policy)
         )
 
