@@ -79,7 +79,7 @@ class CycleService:
                         head.id, team.urn, year - 1
                     ),
                 )
-                stored = await tx.appraisals.add(appraisal, self._ctx.due_on(appraisal))
+                stored = await tx.appraisals.add(appraisal, self._ctx.schedule(appraisal, now))
                 await tx.audit.append(
                     AuditEvent(
                         stored.id,

@@ -244,6 +244,59 @@ def nudges_for(
     return found
 
 
+def counted_from(
+    appraisal: Appraisal, calendar: WorkingCalendar, policy: CyclePolicy
+) -> date | None:
+    """The earliest date any nudge about the appraisal, as it stands, is counted from.
+
+    Every rule above fires on a day counted from one of these dates: a step's due date
+    (reminders come before it, due, overdue and escalations on or after it), the meeting (the
+    pre-reading pack comes before it), the day the meeting date was agreed (its escalations
+    come the working day after) and the opening of the mid-year window. None once nothing more
+    is owed.
+    """
+    dates = [o.due_on for o in obligations(appraisal, calendar, policy)]
+    if appraisal.stage is Stage.PREPARATION and appraisal.meeting_at is not None:
+        dates.append(calendar.local_date(appraisal.meeting_at))
+        dates.append(calendar.local_date(appraisal.stage_entered_at))
+    if appraisal.stage is Stage.MID_YEAR_DUE:
+        dates.append(policy.mid_year_window(appraisal.year)[0])
+    return min(dates, default=None)
+
+
+#: Stands for "some DCEO other than the person who is late" when looking for escalation days.
+_SOME_DCEO = (-1,)
+#: How far ahead `next_nudge_day` looks before settling for "look again then".
+LOOK_AHEAD_DAYS = 31
+
+
+def next_nudge_day(
+    appraisal: Appraisal,
+    calendar: WorkingCalendar,
+    policy: CyclePolicy,
+    rules: NudgePolicy,
+    after: date,
+) -> date | None:
+    """The first day after `after` on which the appraisal, if nobody acts, calls for a nudge.
+
+    Found by asking `nudges_for` itself, day by day, from the first day any rule could fire
+    (a reminder or the pre-reading pack, which come the most working days before the date
+    they count from). If none comes within LOOK_AHEAD_DAYS, the day after that span: the job
+    looks again then. None once nothing more is owed. The nudge job reads an appraisal only on
+    this day (or sooner, when someone acts on it), so a quiet appraisal costs nothing.
+    """
+    start = counted_from(appraisal, calendar, policy)
+    if start is None:
+        return None
+    lead = max(rules.reminder_days_before, policy.pre_reading_working_days)
+    first = max(after + timedelta(days=1), calendar.add_working_days(start, -lead))
+    for offset in range(LOOK_AHEAD_DAYS):
+        day = first + timedelta(days=offset)
+        if nudges_for(appraisal, calendar, policy, rules, day, _SOME_DCEO):
+            return day
+    return first + timedelta(days=LOOK_AHEAD_DAYS)
+
+
 def in_window(moment: datetime, calendar: WorkingCalendar, rules: NudgePolicy) -> bool:
     """True when messages may go out at `moment`: a working day, within the local hours."""
     local = moment.astimezone(calendar.tz)

@@ -20,6 +20,19 @@ class StaleVersion(Exception):
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """Dates kept on an appraisal's row so that indexed queries find the work due.
+
+    `next_due_on` is the earliest due date owed; `nudges_from` is the day the nudge job next
+    reads the appraisal (the day of a change, then `appraisal.nudges.next_nudge_day`). Both
+    are None once nothing more is owed.
+    """
+
+    next_due_on: date | None
+    nudges_from: date | None
+
+
+@dataclass(frozen=True)
 class Person:
     """Someone on the roster, with their trust-wide roles and the schools they serve."""
 
@@ -83,9 +96,9 @@ class Appraisals(Protocol):
     """Appraisal rows with optimistic concurrency on `version`."""
 
     async def get(self, appraisal_id: int) -> Appraisal | None: ...
-    async def add(self, appraisal: Appraisal, next_due_on: date | None) -> Appraisal: ...
+    async def add(self, appraisal: Appraisal, schedule: Schedule) -> Appraisal: ...
     async def update(
-        self, appraisal: Appraisal, expected_version: int, next_due_on: date | None
+        self, appraisal: Appraisal, expected_version: int, schedule: Schedule
     ) -> None: ...
     async def exists(self, school_urn: str, year: int) -> bool: ...
     async def objectives_of(
@@ -94,6 +107,8 @@ class Appraisals(Protocol):
     async def list(self, year: int | None = None) -> list[Appraisal]: ...
     async def involving(self, person_id: int) -> list[Appraisal]: ...
     async def due_by(self, day: date) -> list[Appraisal]: ...
+    async def nudged_by(self, day: date | None) -> list[Appraisal]: ...
+    async def set_nudges_from(self, days: Sequence[tuple[int, int, date | None]]) -> None: ...
 
 
 class AuditLog(Protocol):

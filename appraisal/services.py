@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from appraisal.commands import Command
 from appraisal.deadlines import next_due
 from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, NotFound
 from appraisal.model import Actor, Appraisal, AuditEvent, actor_for
 from appraisal.policy import CyclePolicy
-from appraisal.ports import Calendars, RosterChanges, StaleVersion, UnitOfWork, UnitOfWorkFactory
+from appraisal.ports import (
+    Calendars,
+    RosterChanges,
+    Schedule,
+    StaleVersion,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from appraisal.roster import DEFAULT_NATION, RosterEntry
 from appraisal.visibility import Visibility, visibility
 from appraisal.workflow import apply
@@ -26,11 +33,17 @@ class Context:
     policy: CyclePolicy = field(default_factory=CyclePolicy)
     evidence_max_bytes: int = 25 * 1024 * 1024
 
-    def due_on(self, appraisal: Appraisal) -> date | None:
-        """The earliest due date owed on an appraisal, kept on its row for the due query."""
+    def schedule(self, appraisal: Appraisal, now: datetime) -> Schedule:
+        """The dates kept on an appraisal's row for the due and nudge queries, after a change.
+
+        A changed appraisal is read by the nudge job's next run (its nudges may have changed),
+        which then works out the day it need next be read.
+        """
         calendar = self.calendars.for_nation(appraisal.nation)
         owed = next_due(appraisal, calendar, self.policy)
-        return owed.due_on if owed else None
+        if owed is None:
+            return Schedule(None, None)
+        return Schedule(owed.due_on, calendar.local_date(now))
 
 
 #: Work done at the start of an action's transaction, returning the command to apply.
@@ -111,7 +124,7 @@ class AppraisalService:
         calendar = ctx.calendars.for_nation(appraisal.nation)
         transition = apply(appraisal, command, actor, now, calendar, ctx.policy)
         await tx.appraisals.update(
-            transition.appraisal, appraisal.version, ctx.due_on(transition.appraisal)
+            transition.appraisal, appraisal.version, ctx.schedule(transition.appraisal, now)
         )
         await tx.audit.append(transition.event)
         return transition.appraisal

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, or_, select, update
+from sqlalchemy import Select, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.model import Appraisal, AuditEvent
-from appraisal.ports import StaleVersion
+from appraisal.ports import Schedule, StaleVersion
 from appraisal.record import Objective
 from appraisal.stages import Stage
 from storage.codec import from_json, to_json
@@ -44,15 +45,32 @@ def _columns(appraisal: Appraisal) -> dict[str, Any]:
     return values
 
 
-def _appraisal(row: AppraisalRow, school_name: str) -> Appraisal:
+def _row(appraisal: Appraisal, schedule: Schedule) -> dict[str, Any]:
+    return {
+        **_columns(appraisal),
+        "next_due_on": schedule.next_due_on,
+        "nudges_from": schedule.nudges_from,
+    }
+
+
+def _appraisal(row: Any, school_name: str) -> Appraisal:
     data = dict(row.record)
     data.update({name: getattr(row, name) for name in _COLUMNS})
     data.update(id=row.id, school_name=school_name)
     return from_json(Appraisal, data)
 
 
-def _select() -> Select[tuple[AppraisalRow, str]]:
-    return select(AppraisalRow, SchoolRow.name).join(
+_READ = (
+    AppraisalRow.id,
+    *(getattr(AppraisalRow, name) for name in _COLUMNS),
+    AppraisalRow.record,
+)
+
+
+def _select() -> Select[Any]:
+    # Plain rows, not ORM objects: appraisals are read far more than written, and the nudge
+    # job reads thousands at once; nothing is written back through these rows.
+    return select(*_READ, SchoolRow.name.label("school_name")).join(
         SchoolRow, SchoolRow.urn == AppraisalRow.school_urn
     )
 
@@ -63,27 +81,32 @@ class SqlAppraisals:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def _all(self, query: Select[tuple[AppraisalRow, str]]) -> list[Appraisal]:
+    async def _all(self, query: Select[Any]) -> list[Appraisal]:
         rows = await self._s.execute(query.order_by(AppraisalRow.year, AppraisalRow.school_urn))
-        return [_appraisal(row, name) for row, name in rows]
+        return [_appraisal(row, row.school_name) for row in rows]
 
     async def get(self, appraisal_id: int) -> Appraisal | None:
         found = (await self._s.execute(_select().where(AppraisalRow.id == appraisal_id))).first()
-        return _appraisal(*found) if found else None
+        return _appraisal(found, found.school_name) if found else None
 
-    async def add(self, appraisal: Appraisal, next_due_on: date | None) -> Appraisal:
-        row = AppraisalRow(**_columns(appraisal), next_due_on=next_due_on)
+    async def add(self, appraisal: Appraisal, schedule: Schedule) -> Appraisal:
+        row = AppraisalRow(**_row(appraisal, schedule))
         self._s.add(row)
         await self._s.flush()
         return _appraisal(row, appraisal.school_name)
 
-    async def update(
-        self, appraisal: Appraisal, expected_version: int, next_due_on: date | None
-    ) -> None:
+    async def add_many(self, scheduled: Sequence[tuple[Appraisal, Schedule]]) -> None:
+        """Store many new appraisals in one statement (bulk loads; their ids are the store's)."""
+        if scheduled:
+            await self._s.execute(
+                insert(AppraisalRow.__table__), [_row(a, s) for a, s in scheduled]
+            )
+
+    async def update(self, appraisal: Appraisal, expected_version: int, schedule: Schedule) -> None:
         result = await self._s.execute(
             update(AppraisalRow)
             .where(AppraisalRow.id == appraisal.id, AppraisalRow.version == expected_version)
-            .values(**_columns(appraisal), next_due_on=next_due_on)
+            .values(**_row(appraisal, schedule))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -104,8 +127,8 @@ class SqlAppraisals:
             .where(AppraisalRow.headteacher_id == headteacher_id, AppraisalRow.year == year)
             .order_by(case((AppraisalRow.school_urn == school_urn, 0), else_=1), AppraisalRow.id)
         )
-        for row, name in await self._s.execute(query):
-            record = _appraisal(row, name).meeting_record
+        for row in await self._s.execute(query):
+            record = _appraisal(row, row.school_name).meeting_record
             if record is not None:
                 return record.objectives
         return ()
@@ -128,6 +151,33 @@ class SqlAppraisals:
 
     async def due_by(self, day: date) -> list[Appraisal]:
         return await self._all(_select().where(AppraisalRow.next_due_on <= day))
+
+    async def nudged_by(self, day: date | None) -> list[Appraisal]:
+        """Appraisals whose `nudges_from` day has come by `day`; every open one for None."""
+        return await self._all(nudged_by_query(day))
+
+    async def set_nudges_from(self, days: Sequence[tuple[int, int, date | None]]) -> None:
+        """Set (id, version, day): when the nudge job next reads each appraisal.
+
+        A row whose version moved on meanwhile is left alone: whoever changed it also set it.
+        """
+        if days:
+            table = AppraisalRow.__table__
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"), table.c.version == bindparam("seen"))
+                .values(nudges_from=bindparam("day"))
+            )
+            await self._s.execute(
+                statement, [{"row_id": i, "seen": v, "day": d} for i, v, d in days]
+            )
+
+
+def nudged_by_query(day: date | None) -> Select[Any]:
+    """The nudge job's query: a range scan of the `nudges_from` index (None: every open one)."""
+    if day is None:
+        return _select().where(AppraisalRow.stage != Stage.COMPLETE.value)
+    return _select().where(AppraisalRow.nudges_from <= day)
 
 
 class SqlAuditLog:

@@ -18,6 +18,7 @@ from storage.appraisals import SqlAppraisals, SqlAuditLog
 from storage.blobs import SqlBlobs
 from storage.conversations import SqlConversationRefs
 from storage.drafts import SqlCardDrafts
+from storage.job_state import SqlJobState
 from storage.migrate import upgrade
 from storage.outbox import SqlOutbox
 from storage.people import SqlPeople, SqlRoster
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.uploads = SqlPendingUploads(self.session)
         self.drafts = SqlCardDrafts(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.job_state = SqlJobState(self.session)
         return self
 
     async def __aexit__(

@@ -53,12 +53,13 @@ class SqlOutbox:
         dialect = self._s.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = (
-            insert(OutboxRow)
-            .values(rows)
+            insert(OutboxRow.__table__)
             .on_conflict_do_nothing(index_elements=[OutboxRow.key])
             .returning(OutboxRow.id)
         )
-        return len((await self._s.execute(statement)).all())
+        # One statement with many parameter sets: compiled once and cached, sent in batches
+        # (a single VALUES list of thousands of rows would be compiled afresh every morning).
+        return len((await self._s.execute(statement, rows)).all())
 
     async def keys(self) -> list[str]:
         """Every key in the outbox, oldest first (for reports and tests)."""

@@ -100,6 +100,8 @@ class AppraisalRow(Base):
     stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # The nudge job reads only rows whose date has come (appraisal.nudges.watch_from).
+    nudges_from: Mapped[date | None] = mapped_column(Date, index=True)
     # Objectives, evaluations, evidence and the meeting record: confidential, never logged.
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -193,3 +195,13 @@ class OutboxRow(Base):
     last_error: Mapped[str] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activity_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class JobStateRow(Base):
+    """What a scheduled job needs to remember between runs (e.g. the rules it last ran under)."""
+
+    __tablename__ = "job_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from appraisal.errors import ActionNotAllowed, NotFound
 from appraisal.model import Appraisal
+from appraisal.ports import Schedule
 from appraisal.roles import Role
 from appraisal.stages import Action, Stage
 from appraisal.workflow import rule_for
@@ -60,7 +61,7 @@ async def _insert(trust: Trust, stage: Stage) -> Appraisal:
                 governor_id=p["gareth"],
                 adviser_id=p["alan"],
             ),
-            None,
+            Schedule(None, None),
         )
         await tx.commit()
     return stored

@@ -14,7 +14,15 @@ from datetime import date, time, timedelta
 import pytest
 
 from appraisal.commands import ConfirmAvailability, ConfirmDate, ProposeDate
-from appraisal.nudges import Nudge, NudgePolicy, in_window, next_window, nudges_for
+from appraisal.nudges import (
+    LOOK_AHEAD_DAYS,
+    Nudge,
+    NudgePolicy,
+    in_window,
+    next_nudge_day,
+    next_window,
+    nudges_for,
+)
 from appraisal.roles import Role
 from appraisal.stages import Stage
 from appraisal.workflow import apply
@@ -27,6 +35,7 @@ from tests.factories import (
     REVIEWER,
     TIMELINE,
     actor,
+    appraisal_at,
     at,
     new_appraisal,
     walk,
@@ -277,3 +286,39 @@ def test_a_dceo_who_owes_the_step_herself_is_not_escalated_to():
     assert [(n.recipient_id, n.kind) for n in with_another if n.kind == "escalation"] == [
         (99, "escalation")
     ]
+
+
+def _first_nudge(appraisal, rules, after, within=400):
+    """The first day after `after` with any nudge, asked of nudges_for day by day."""
+    for day in days(after + timedelta(days=1), after + timedelta(days=within)):
+        if nudges_for(appraisal, CAL, POLICY, rules, day, (OTHER_DCEO,)):
+            return day
+    return None
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        RULES,
+        NudgePolicy(reminder_days_before=5, overdue_every_days=1, escalate_after_days=1),
+        NudgePolicy(reminder_days_before=1, overdue_every_days=3, escalate_after_days=6),
+    ],
+    ids=["default", "eager", "relaxed"],
+)
+def test_the_next_nudge_day_is_the_first_day_any_nudge_comes(rules):
+    stages = [appraisal_at(stage)[0] for stage in Stage]
+    for appraisal in stages:
+        for after in list(days(date(2026, 8, 28), date(2027, 4, 20)))[::5]:
+            found = next_nudge_day(appraisal, CAL, POLICY, rules, after)
+            first = _first_nudge(appraisal, rules, after)
+            where = (appraisal.stage, after, found, first)
+            if appraisal.stage is Stage.COMPLETE:
+                assert found is None and first is None, where
+                continue
+            assert found is not None and found > after, where
+            # Never later than the first nudge; when earlier, only a day to look again on.
+            assert first is None or found <= first, where
+            if nudges_for(appraisal, CAL, POLICY, rules, found, (OTHER_DCEO,)):
+                assert found == first, where
+            else:  # nothing within the span looked at: a day to look again on
+                assert found >= after + timedelta(days=LOOK_AHEAD_DAYS + 1), where

@@ -20,6 +20,7 @@ TABLES = {
     "card_drafts",
     "pending_uploads",
     "nudge_outbox",
+    "job_state",
 }
 
 

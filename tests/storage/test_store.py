@@ -19,6 +19,7 @@ from appraisal.commands import (
 )
 from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, InvalidInput, NotFound
 from appraisal.evidence import EvidenceService
+from appraisal.ports import Schedule
 from appraisal.record import EvidenceKind
 from appraisal.roster import parse_roster
 from appraisal.services import AppraisalService, RosterService
@@ -58,7 +59,7 @@ async def test_a_walked_appraisal_reads_back_exactly_as_written(db):
                 version=stored.version,
             )
         )
-        await tx.appraisals.update(walked, stored.version, None)
+        await tx.appraisals.update(walked, stored.version, Schedule(None, None))
         await tx.commit()
     async with db.uow() as tx:
         assert await tx.appraisals.get(trust.brookside) == walked
