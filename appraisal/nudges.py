@@ -187,11 +187,25 @@ def nudges_for(
     dceo_ids: Iterable[int],
 ) -> list[Nudge]:
     """The nudges this appraisal calls for on `day` (none on a non-working day)."""
+    owed = obligations(appraisal, calendar, policy)
+    return _nudges_on(appraisal, owed, calendar, policy, rules, day, dceo_ids)
+
+
+def _nudges_on(
+    appraisal: Appraisal,
+    owed: list[Obligation],
+    calendar: WorkingCalendar,
+    policy: CyclePolicy,
+    rules: NudgePolicy,
+    day: date,
+    dceo_ids: Iterable[int],
+) -> list[Nudge]:
+    """`nudges_for`, given the appraisal's obligations (the same whatever the day)."""
     if not calendar.is_working_day(day):
         return []
     dceos = sorted(set(dceo_ids))
     found: list[Nudge] = []
-    for o in obligations(appraisal, calendar, policy):
+    for o in owed:
         found.extend(_for_obligation(appraisal, o, calendar, rules, day, dceos))
     if appraisal.stage is Stage.PREPARATION and appraisal.meeting_at is not None:
         meeting = calendar.local_date(appraisal.meeting_at)
@@ -244,8 +258,8 @@ def nudges_for(
     return found
 
 
-def counted_from(
-    appraisal: Appraisal, calendar: WorkingCalendar, policy: CyclePolicy
+def _counted_from(
+    appraisal: Appraisal, owed: list[Obligation], calendar: WorkingCalendar, policy: CyclePolicy
 ) -> date | None:
     """The earliest date any nudge about the appraisal, as it stands, is counted from.
 
@@ -255,7 +269,7 @@ def counted_from(
     come the working day after) and the opening of the mid-year window. None once nothing more
     is owed.
     """
-    dates = [o.due_on for o in obligations(appraisal, calendar, policy)]
+    dates = [o.due_on for o in owed]
     if appraisal.stage is Stage.PREPARATION and appraisal.meeting_at is not None:
         dates.append(calendar.local_date(appraisal.meeting_at))
         dates.append(calendar.local_date(appraisal.stage_entered_at))
@@ -279,22 +293,36 @@ def next_nudge_day(
 ) -> date | None:
     """The first day after `after` on which the appraisal, if nobody acts, calls for a nudge.
 
-    Found by asking `nudges_for` itself, day by day, from the first day any rule could fire
-    (a reminder or the pre-reading pack, which come the most working days before the date
-    they count from). If none comes within LOOK_AHEAD_DAYS, the day after that span: the job
-    looks again then. None once nothing more is owed. The nudge job reads an appraisal only on
-    this day (or sooner, when someone acts on it), so a quiet appraisal costs nothing.
+    Found by asking the rules themselves, day by day, from the first day any of them could
+    fire (a reminder or the pre-reading pack, which come the most working days before the
+    date they count from). If none comes within LOOK_AHEAD_DAYS, the day after that span: the
+    job looks again then. None once nothing more is owed. The nudge job reads an appraisal
+    only on this day (or sooner, when someone acts on it), so a quiet appraisal costs nothing.
     """
-    start = counted_from(appraisal, calendar, policy)
+    return decide(appraisal, calendar, policy, rules, after, ())[1]
+
+
+def decide(
+    appraisal: Appraisal,
+    calendar: WorkingCalendar,
+    policy: CyclePolicy,
+    rules: NudgePolicy,
+    day: date,
+    dceo_ids: Iterable[int],
+) -> tuple[list[Nudge], date | None]:
+    """The nudges for `day` and the next nudge day after it (the nudge job's question)."""
+    owed = obligations(appraisal, calendar, policy)
+    today = _nudges_on(appraisal, owed, calendar, policy, rules, day, dceo_ids)
+    start = _counted_from(appraisal, owed, calendar, policy)
     if start is None:
-        return None
+        return today, None
     lead = max(rules.reminder_days_before, policy.pre_reading_working_days)
-    first = max(after + timedelta(days=1), calendar.add_working_days(start, -lead))
+    first = max(day + timedelta(days=1), calendar.add_working_days(start, -lead))
     for offset in range(LOOK_AHEAD_DAYS):
-        day = first + timedelta(days=offset)
-        if nudges_for(appraisal, calendar, policy, rules, day, _SOME_DCEO):
-            return day
-    return first + timedelta(days=LOOK_AHEAD_DAYS)
+        later = first + timedelta(days=offset)
+        if _nudges_on(appraisal, owed, calendar, policy, rules, later, _SOME_DCEO):
+            return today, later
+    return today, first + timedelta(days=LOOK_AHEAD_DAYS)
 
 
 def in_window(moment: datetime, calendar: WorkingCalendar, rules: NudgePolicy) -> bool:

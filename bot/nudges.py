@@ -14,8 +14,11 @@ next `days` days if nobody acted meanwhile.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,7 +28,7 @@ from appraisal.nudges import (
     MEETING_DATE,
     Nudge,
     NudgePolicy,
-    next_nudge_day,
+    decide,
     next_window,
     nudges_for,
 )
@@ -50,6 +53,23 @@ class PreviewLine:
 def action_label(action: str) -> str:
     """What a nudge is about, as people say it."""
     return "Meeting date" if action == MEETING_DATE else Action(action).label
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while a run reads thousands of appraisals.
+
+    Each one read is a small tree of new objects, freed by reference counting when the run
+    ends; meanwhile the collector would walk them again and again (a quarter of the run's
+    time at 25,000 appraisals). The pause lasts one run, about a second at most.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 #: The job_state entry holding the fingerprint of the rules the stored days were worked out under.
@@ -99,27 +119,26 @@ class NudgeJob:
         Each appraisal read is given the day it is next to be read: its next nudge day.
         """
         ctx, rules = self._ctx, self._rules
-        async with ctx.uow() as tx:
-            appraisals, dceos, fingerprint = await self._to_read(tx, now)
-            by_nation: dict[str, list[Nudge]] = defaultdict(list)
-            next_days = []
-            for appraisal in appraisals:
-                calendar = ctx.calendars.for_nation(appraisal.nation)
-                today = calendar.local_date(now)
-                by_nation[appraisal.nation] += nudges_for(
-                    appraisal, calendar, ctx.policy, rules, today, dceos
-                )
-                later = next_nudge_day(appraisal, calendar, ctx.policy, rules, today)
-                next_days.append((appraisal.id, appraisal.version, later))
-            queued = 0
-            for nation, nudges in sorted(by_nation.items()):
-                calendar = ctx.calendars.for_nation(nation)
-                send_after = next_window(now, calendar, rules)
-                queued += await tx.outbox.add_many(nudges, now, send_after)  # type: ignore[attr-defined]
-            await tx.appraisals.set_nudges_from(next_days)
-            if fingerprint is not None:
-                await tx.job_state.put(JOB_NAME, fingerprint, now)  # type: ignore[attr-defined]
-            await tx.commit()
+        with collector_paused():
+            async with ctx.uow() as tx:
+                appraisals, dceos, fingerprint = await self._to_read(tx, now)
+                by_nation: dict[str, list[Nudge]] = defaultdict(list)
+                next_days = []
+                for appraisal in appraisals:
+                    calendar = ctx.calendars.for_nation(appraisal.nation)
+                    today = calendar.local_date(now)
+                    nudges, later = decide(appraisal, calendar, ctx.policy, rules, today, dceos)
+                    by_nation[appraisal.nation] += nudges
+                    next_days.append((appraisal.id, appraisal.version, later))
+                queued = 0
+                for nation, nudges in sorted(by_nation.items()):
+                    calendar = ctx.calendars.for_nation(nation)
+                    send_after = next_window(now, calendar, rules)
+                    queued += await tx.outbox.add_many(nudges, now, send_after)  # type: ignore[attr-defined]
+                await tx.appraisals.set_nudges_from(next_days)
+                if fingerprint is not None:
+                    await tx.job_state.put(JOB_NAME, fingerprint, now)  # type: ignore[attr-defined]
+                await tx.commit()
         return queued
 
     async def preview(self, now: datetime, days: int) -> list[PreviewLine]:

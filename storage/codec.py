@@ -85,25 +85,46 @@ def _enum_decoder(kind: type[Enum]) -> Callable[[Any], Any]:
 
 
 def _dataclass_decoder(kind: type) -> Callable[[Any], Any]:
-    plain: set[str] = set()
-    converted: dict[str, Callable[[Any], Any]] = {}
+    compiled: list[Callable[[Any], Any]] = []
 
     def decode(data: dict[str, Any]) -> Any:
-        if not (plain or converted):  # on first use: a field's type may be the class itself
-            hints = typing.get_type_hints(kind)
-            for f in dataclasses.fields(kind):
-                if f.init:
-                    decoder = _decoder(hints[f.name])
-                    if decoder is _as_is:
-                        plain.add(f.name)
-                    else:
-                        converted[f.name] = decoder
-        values = {}
-        for key, value in data.items():
-            if key in plain:
-                values[key] = value
-            elif key in converted:
-                values[key] = converted[key](value)
-        return kind(**values)
+        if not compiled:  # on first use: a field's type may be the class itself
+            compiled.append(_compile_dataclass_decoder(kind))
+        return compiled[0](data)
 
     return decode
+
+
+def _compile_dataclass_decoder(kind: type) -> Callable[[Any], Any]:
+    """Straight-line code for one dataclass: one keyword argument per field, no loop.
+
+    Keys the class does not know are ignored; a missing key takes the field's default, as
+    reading older records needs (a missing key with no default is the constructor's TypeError).
+    """
+    hints = typing.get_type_hints(kind)
+    namespace: dict[str, Any] = {"kind": kind, "absent": _absent}
+    arguments = []
+    for n, f in enumerate(f for f in dataclasses.fields(kind) if f.init):
+        decoder = _decoder(hints[f.name])
+        key = repr(f.name)
+        if f.default is not dataclasses.MISSING:
+            namespace[f"default_{n}"] = f.default
+            fallback = f"default_{n}"
+        elif f.default_factory is not dataclasses.MISSING:
+            namespace[f"factory_{n}"] = f.default_factory
+            fallback = f"factory_{n}()"
+        else:
+            fallback = f"absent(kind, {key})"
+        if decoder is _as_is:
+            value = f"(data[{key}] if {key} in data else {fallback})"
+        else:
+            namespace[f"decode_{n}"] = decoder
+            value = f"(decode_{n}(data[{key}]) if {key} in data else {fallback})"
+        arguments.append(f"{f.name}={value}")
+    source = f"def decode(data):\n    return kind({', '.join(arguments)})\n"
+    exec(source, namespace)  # noqa: S102 (names from our own dataclasses' fields)
+    return namespace["decode"]
+
+
+def _absent(kind: type, name: str) -> Any:
+    raise TypeError(f"{kind.__name__} needs '{name}'")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 
 from appraisal.calendar import WorkingCalendar
-from bot.calendars import HolidayCalendars
+from bot.calendars import BankHolidays, HolidayCalendars
 from tests.factories import CAL, CALENDARS
 
 SCOTLAND = CALENDARS.for_nation("scotland")
@@ -251,3 +252,23 @@ def test_both_nations_share_christmas():
     for day in (date(2026, 12, 25), date(2026, 12, 28)):
         assert not SCOTLAND.is_working_day(day)
         assert not CAL.is_working_day(day)
+
+
+@pytest.mark.parametrize("subdivision", ["ENG", "WLS", "SCT", "NIR"])
+def test_bank_holidays_by_year_are_the_holidays_packages_own(subdivision):
+    ours = BankHolidays(subdivision)
+    theirs = holidays.country_holidays("GB", subdiv=subdivision)
+    day = date(2019, 1, 1)
+    while day < date(2031, 1, 1):
+        assert (day in ours) == (day in theirs), day
+        day += timedelta(days=1)
+    assert "2026-12-25" not in ours  # dates only; `holidays` would parse the string
+
+
+def test_counting_twice_gives_the_same_answers_from_memory():
+    calendar = HolidayCalendars("Europe/London").for_nation("england")
+    first = [calendar.add_working_days(date(2026, 12, 21), n) for n in range(-12, 13)]
+    again = [calendar.add_working_days(date(2026, 12, 21), n) for n in range(-12, 13)]
+    assert first == again and first[12 + 5] == date(2026, 12, 30)
+    assert calendar.working_days_between(date(2026, 12, 21), date(2026, 12, 30)) == 5
+    assert calendar.working_days_between(date(2026, 12, 30), date(2026, 12, 21)) == -5
