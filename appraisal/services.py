@@ -13,6 +13,7 @@ from appraisal.model import Actor, Appraisal, AuditEvent, actor_for
 from appraisal.policy import CyclePolicy
 from appraisal.ports import (
     Calendars,
+    Person,
     RosterChanges,
     Schedule,
     StaleVersion,
@@ -65,14 +66,18 @@ class AppraisalService:
         expected_version: int | None = None,
         *,
         prepare: Prepare | None = None,
+        person: Person | None = None,
     ) -> Appraisal:
         """Take an action as a person; refused actions change nothing and are audited.
 
         `prepare` runs first in the same transaction and may complete the command (evidence
         bytes are stored this way, so that a refused action leaves no stored file behind).
+        `person`, when the caller has just read them (the bot, in this turn), is not read again.
         """
         try:
-            return await self._act(person_id, appraisal_id, command, now, expected_version, prepare)
+            return await self._act(
+                person_id, appraisal_id, command, now, expected_version, prepare, person
+            )
         except (ActionNotAllowed, NotFound) as refused:
             await self._audit_refusal(person_id, appraisal_id, command, now, refused)
             raise
@@ -91,13 +96,14 @@ class AppraisalService:
         now: datetime,
         expected_version: int | None,
         prepare: Prepare | None = None,
+        person: Person | None = None,
     ) -> Appraisal:
         async with self._ctx.uow() as tx:
             if prepare is not None:
                 command = await prepare(tx, command)
             try:
                 changed = await self.apply_in(
-                    tx, person_id, appraisal_id, command, now, expected_version
+                    tx, person_id, appraisal_id, command, now, expected_version, person=person
                 )
             except StaleVersion:
                 changed = None
@@ -115,10 +121,12 @@ class AppraisalService:
         command: Command,
         now: datetime,
         expected_version: int | None = None,
+        *,
+        person: Person | None = None,
     ) -> Appraisal:
         """Take an action inside the caller's unit of work (which commits it)."""
         ctx = self._ctx
-        appraisal, actor = await self.load_for(tx, person_id, appraisal_id)
+        appraisal, actor = await self.load_for(tx, person_id, appraisal_id, person)
         if expected_version is not None and expected_version != appraisal.version:
             raise ConcurrencyConflict(appraisal)
         calendar = ctx.calendars.for_nation(appraisal.nation)
@@ -131,11 +139,12 @@ class AppraisalService:
 
     @staticmethod
     async def load_for(
-        tx: UnitOfWork, person_id: int, appraisal_id: int
+        tx: UnitOfWork, person_id: int, appraisal_id: int, person: Person | None = None
     ) -> tuple[Appraisal, Actor]:
         """The appraisal and the person as an actor on it; NotFound if they may not see it."""
         appraisal = await tx.appraisals.get(appraisal_id)
-        person = await tx.people.get(person_id)
+        if person is None or person.id != person_id:
+            person = await tx.people.get(person_id)
         if appraisal is None or person is None:
             raise NotFound("That appraisal could not be found.")
         actor = actor_for(appraisal, person.id, person.trust_roles)

@@ -51,7 +51,7 @@ def make_authentication(
     )
 
 
-def _cheapen_msrest_retry_policy() -> None:
+def cheapen_msrest_retry_policy() -> None:
     """Make the SDK's per-turn client set-up cheap: same retry codes, found by a set lookup.
 
     CloudAdapter builds a ConnectorClient and a TokenApiClient for every activity, and each
@@ -65,7 +65,7 @@ def _cheapen_msrest_retry_policy() -> None:
 
 def make_adapter(auth: BotFrameworkAuthentication) -> CloudAdapter:
     """A CloudAdapter whose turn errors are logged without data and answered politely."""
-    _cheapen_msrest_retry_policy()
+    cheapen_msrest_retry_policy()
     adapter = CloudAdapter(auth)
 
     async def on_error(context: TurnContext, error: Exception) -> None:

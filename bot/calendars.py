@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from appraisal.calendar import WorkingCalendar
 
 _SUBDIVISIONS = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern_ireland": "NIR"}
@@ -30,6 +28,8 @@ class BankHolidays:
             return False
         year = self._years.get(day.year)
         if year is None:
+            import holidays  # on first use: it is not needed to start, and takes a while
+
             found = holidays.country_holidays("GB", subdiv=self._subdivision, years=day.year)
             year = self._years[day.year] = frozenset(found)
         return day in year

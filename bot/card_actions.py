@@ -120,7 +120,9 @@ class CardActions:
         appraisals = self._product.appraisals
         verb = command.action.value
         try:
-            await appraisals.act(person.id, appraisal_id, command, now, version)
+            changed = await appraisals.act(
+                person.id, appraisal_id, command, now, version, person=person
+            )
         except InvalidInput as bad:
             log.info("card data refused", extra={"verb": verb, "outcome": "invalid"})
             card = await self._reshow(
@@ -138,7 +140,9 @@ class CardActions:
         log.info("card action done", extra={"verb": verb, "outcome": "done"})
         # The card pressed is replaced by the same appraisal as it now stands.
         notice = f"Done: {command.action.done_label}."
-        card = await self._views.step_card(person, appraisal_id, now, teams_id, notice=notice)
+        card = await self._views.step_card(
+            person, appraisal_id, now, teams_id, notice=notice, appraisal=changed
+        )
         if card is None:
             card = await self._views.next_card(person, now, teams_id, done=notice)
         return card, True

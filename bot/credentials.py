@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-import msal
 import requests
 from botframework.connector.auth import (
     AppCredentials,
@@ -197,6 +196,8 @@ class MsalCredentialFactory(ServiceClientCredentialsFactory):
 
     def _build_client(self) -> Any:
         """The process's one MSAL client for our identity."""
+        import msal  # only once the bot first sends: a fifth of a second off every start
+
         if self._settings.app_type == "UserAssignedMSI":
             return msal.ManagedIdentityClient(
                 msal.UserAssignedManagedIdentity(client_id=self._app_id),

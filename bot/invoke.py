@@ -16,6 +16,11 @@ def card_invoke_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
     return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
 
 
+def card_answer_body(answer: AdaptiveCardInvokeResponse) -> dict[str, Any]:
+    """The JSON body of a card answer, as msrest would write it (keys from its attribute map)."""
+    return {"statusCode": answer.status_code, "type": answer.type, "value": answer.value}
+
+
 def invoke_card_response(card: dict[str, Any]) -> Activity:
     """The same answer as an invokeResponse activity (for paths outside the handler)."""
     return Activity(

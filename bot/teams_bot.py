@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
+from http import HTTPStatus
+from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import (
     Activity,
@@ -23,7 +27,12 @@ from appraisal.ports import Person
 from bot import logs
 from bot.card_actions import CardActions
 from bot.evidence import EvidenceChat
-from bot.invoke import CARD_CONTENT_TYPE, card_invoke_response, invoke_card_response
+from bot.invoke import (
+    CARD_CONTENT_TYPE,
+    card_answer_body,
+    card_invoke_response,
+    invoke_card_response,
+)
 from bot.views import Views
 from bot.wiring import Product
 from cards.common import message_card
@@ -53,6 +62,43 @@ def tenant_of(activity: Activity) -> str | None:
     return str(found).lower() if found else None
 
 
+class RecentReferences:
+    """The conversation references this process stored lately, so as not to write them again.
+
+    Every activity carries its sender's reference; it changes only when Teams moves the chat
+    (or the person's roster entry changes), so writing it each time would add a write
+    transaction to every message and button. The activity's own id is left out of the
+    comparison, and a reference is written again after an hour in any case (another instance
+    may have stored a different one). Bounded, oldest forgotten first.
+    """
+
+    LIMIT = 10_000
+    REWRITE_AFTER_SECONDS = 3600.0
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+
+    @staticmethod
+    def _key(tenant: str, person_id: int | None, reference: dict[str, Any]) -> Any:
+        return (tenant, person_id, {k: v for k, v in reference.items() if k != "activityId"})
+
+    def changed(
+        self, aad: str, tenant: str, person_id: int | None, reference: dict[str, Any]
+    ) -> bool:
+        """True unless this same reference was stored by this process within the hour."""
+        seen = self._seen.get(aad)
+        fresh = seen is not None and time.monotonic() - seen[1] < self.REWRITE_AFTER_SECONDS
+        return not (fresh and seen[0] == self._key(tenant, person_id, reference))
+
+    def stored(
+        self, aad: str, tenant: str, person_id: int | None, reference: dict[str, Any]
+    ) -> None:
+        self._seen[aad] = (self._key(tenant, person_id, reference), time.monotonic())
+        self._seen.move_to_end(aad)
+        while len(self._seen) > self.LIMIT:
+            self._seen.popitem(last=False)
+
+
 class HtpmBot(TeamsActivityHandler):
     """Recognises the person, keeps their conversation reference, answers commands and cards."""
 
@@ -66,6 +112,7 @@ class HtpmBot(TeamsActivityHandler):
         self._views = Views(product)
         self._cards = CardActions(product, self._views, clock)
         self._evidence = EvidenceChat(product, clock)
+        self._references = RecentReferences()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -114,15 +161,13 @@ class HtpmBot(TeamsActivityHandler):
         if not aad or activity.conversation is None:
             return
         reference = TurnContext.get_conversation_reference(activity).serialize()
+        tenant, person_id = tenant_of(activity) or "", person.id if person else None
+        if not self._references.changed(aad, tenant, person_id, reference):
+            return
         async with self._product.db.uow() as tx:
-            await tx.conversations.save(
-                aad,
-                tenant_of(activity) or "",
-                person.id if person else None,
-                reference,
-                self._clock(),
-            )
+            await tx.conversations.save(aad, tenant, person_id, reference, self._clock())
             await tx.commit()
+        self._references.stored(aad, tenant, person_id, reference)
 
     async def _not_on_roster(self, turn_context: TurnContext) -> None:
         ask = await self._identity.who_to_ask()
@@ -189,6 +234,15 @@ class HtpmBot(TeamsActivityHandler):
         # Teams also sends installationUpdate on install; here we only keep the reference fresh.
         if turn_context.activity.from_property is not None:
             await self._person(turn_context)
+
+    @staticmethod
+    def _create_invoke_response(body: object = None) -> InvokeResponse:
+        # The SDK serialises every invoke answer with msrest, which walks the whole card in
+        # Python (2 ms for a step card, a fifth of a card action). A card answer is plain JSON
+        # already: the same body, built directly.
+        if isinstance(body, AdaptiveCardInvokeResponse):
+            return InvokeResponse(status=int(HTTPStatus.OK), body=card_answer_body(body))
+        return TeamsActivityHandler._create_invoke_response(body)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue

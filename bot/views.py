@@ -63,11 +63,22 @@ class Views:
         return card
 
     async def step_view(
-        self, person: Person, appraisal_id: int, now: datetime, teams_id: str | None, **extra: Any
+        self,
+        person: Person,
+        appraisal_id: int,
+        now: datetime,
+        teams_id: str | None,
+        *,
+        appraisal: Appraisal | None = None,
+        **extra: Any,
     ) -> StepView | None:
-        """The view of one appraisal for this person, or None if they may not see it."""
+        """The view of one appraisal for this person, or None if they may not see it.
+
+        `appraisal`: the appraisal as an action just left it, so it is not read again.
+        """
         async with self._product.db.uow() as tx:
-            appraisal = await tx.appraisals.get(appraisal_id)
+            if appraisal is None or appraisal.id != appraisal_id:
+                appraisal = await tx.appraisals.get(appraisal_id)
             if appraisal is None:
                 return None
             roles = roles_on(appraisal, person.id, person.trust_roles)

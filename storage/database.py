@@ -22,6 +22,7 @@ from storage.job_state import SqlJobState
 from storage.migrate import upgrade
 from storage.outbox import SqlOutbox
 from storage.people import SqlPeople, SqlRoster
+from storage.sqlite_writer import SqliteWriter
 from storage.uploads import SqlPendingUploads
 
 DEFAULT_URL = "sqlite+aiosqlite:///htpm.sqlite3"
@@ -48,6 +49,7 @@ def make_engine(url: str, search_path: str | None = None) -> AsyncEngine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        SqliteWriter().attach(engine)
     return engine
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.ports import Person, RosterChanges, SchoolTeam
@@ -41,18 +41,41 @@ class SqlPeople:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
+    async def _one(self, condition: ColumnElement[bool]) -> Person | None:
+        # One query (the person joined to their roles): every turn and action reads a person.
+        query = (
+            select(
+                PersonRow.id,
+                PersonRow.name,
+                PersonRow.email,
+                PersonRow.aad_object_id,
+                RoleRow.role,
+                RoleRow.school_urn,
+            )
+            .outerjoin(RoleRow, RoleRow.person_id == PersonRow.id)
+            .where(condition)
+        )
+        rows = (await self._s.execute(query)).all()
+        if not rows:
+            return None
+        held = [(Role(r.role), r.school_urn) for r in rows if r.role is not None]
+        return Person(
+            id=rows[0].id,
+            name=rows[0].name,
+            email=rows[0].email,
+            aad_object_id=rows[0].aad_object_id,
+            trust_roles=frozenset(role for role, urn in held if urn is None),
+            school_roles=frozenset((role, urn) for role, urn in held if urn is not None),
+        )
+
     async def get(self, person_id: int) -> Person | None:
-        row = await self._s.get(PersonRow, person_id)
-        return (await _people(self._s, [row]))[0] if row else None
+        return await self._one(PersonRow.id == person_id)
 
     async def by_email(self, email: str) -> Person | None:
-        row = await self._s.scalar(select(PersonRow).where(PersonRow.email == email.lower()))
-        return (await _people(self._s, [row]))[0] if row else None
+        return await self._one(PersonRow.email == email.lower())
 
     async def by_aad_object_id(self, aad_object_id: str) -> Person | None:
-        query = select(PersonRow).where(PersonRow.aad_object_id == aad_object_id.lower())
-        row = await self._s.scalar(query)
-        return (await _people(self._s, [row]))[0] if row else None
+        return await self._one(PersonRow.aad_object_id == aad_object_id.lower())
 
     async def bind_aad_object_id(self, person_id: int, aad_object_id: str) -> None:
         row = await self._s.get(PersonRow, person_id)

@@ -153,3 +153,24 @@ async def test_health_and_readiness(world: World):
         assert resp.status == 503
         assert (await resp.json())["database"] == "unreachable"
     await broken.dispose()
+
+
+def test_a_card_answer_body_is_what_msrest_would_write():
+    from botbuilder.core.serializer_helper import serializer_helper
+
+    from bot.invoke import card_answer_body, card_invoke_response
+    from bot.teams_bot import HtpmBot
+
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": "Done: “Draft approved”.", "wrap": True}],
+        "actions": [{"type": "Action.Execute", "verb": "approve", "data": {"version": 3}}],
+        "refresh": {"userIds": ["29:1"], "action": {"type": "Action.Execute", "verb": "x"}},
+        "msteams": {"width": "Full"},
+        "fallbackText": None,
+    }
+    answer = card_invoke_response(card)
+    assert card_answer_body(answer) == serializer_helper(answer)
+    response = HtpmBot._create_invoke_response(answer)
+    assert (response.status, response.body) == (200, serializer_helper(answer))

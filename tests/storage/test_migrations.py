@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from storage.migrate import current_revision, downgrade, upgrade
+from storage.migrate import HEAD, alembic_config, current_revision, downgrade, upgrade
 from storage.tables import Base
 
 TABLES = {
@@ -59,3 +59,42 @@ async def test_the_migrations_build_exactly_the_declared_tables(db):
     async with db.engine.connect() as conn:
         diff = await conn.run_sync(differences)
     assert diff == []
+
+
+def test_head_names_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+
+
+async def test_a_store_at_head_is_not_migrated_again_and_one_behind_is(empty_db):
+    await upgrade(empty_db.engine)
+    await downgrade(empty_db.engine, "0004")
+    assert await current_revision(empty_db.engine) == "0004"
+    await upgrade(empty_db.engine)  # one behind: Alembic runs the last migration
+    assert await current_revision(empty_db.engine) == HEAD
+    assert "job_state" in await _tables(empty_db)
+
+
+def test_starting_on_a_store_at_head_does_not_import_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"
+    script = (
+        "import asyncio, sys\n"
+        "from storage.database import Database\n"
+        "async def main(first):\n"
+        f"    db = Database({url!r})\n"
+        "    await db.migrate()\n"
+        "    await db.dispose()\n"
+        "asyncio.run(main(True))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert runs == ["True", "False"]  # the first start migrates; the next need not

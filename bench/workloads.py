@@ -1,0 +1,148 @@
+"""The requests the benchmark sends, each as Teams would send it, each checked on its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+
+from bench.peers import Peers
+from bench.trust import PREVIOUS, Headteacher
+from tests.bot.harness import Member, invoke, message
+
+#: The longest one request may take before it counts as failed.
+REQUEST_TIMEOUT = 30.0
+
+
+def member(head: Headteacher) -> Member:
+    """The headteacher as a Teams account."""
+    return Member(head.teams_id, head.name, head.aad_object_id, head.email)
+
+
+def version_in(card: dict[str, Any], appraisal_id: int) -> int | None:
+    """The appraisal version the card's buttons carry (what the next press must send)."""
+    found: list[int] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("appraisal_id") == appraisal_id and isinstance(node.get("version"), int):
+                found.append(node["version"])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(card)
+    return max(found) if found else None
+
+
+class SelfEvaluations:
+    """Each worker is one headteacher saving their self-evaluation again and again.
+
+    Every save is an Action.Execute invoke with the version the last card showed: a stage
+    check, a write of the record with its audit event, and the card rebuilt as it now stands.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        bot_url: str,
+        peers: Peers,
+        heads: Sequence[Headteacher],
+        *,
+        check: bool = True,
+    ) -> None:
+        self._session = session
+        self._url = f"{bot_url}/api/messages"
+        self._peers = peers
+        self._heads = list(heads)
+        self._versions = {h.appraisal_id: h.version for h in heads}
+        self._check = check
+        self._token = peers.token()
+        self.last_card: dict[str, Any] = {}
+        self.largest = 0
+
+    def _data(self, head: Headteacher, n: int) -> dict[str, Any]:
+        data: dict[str, Any] = {"appraisal_id": head.appraisal_id}
+        data["version"] = self._versions[head.appraisal_id]
+        for number, objective in enumerate(PREVIOUS):
+            data[f"rating_{objective.ref}"] = ("met", "partially_met", "not_met")[(n + number) % 3]
+            data[f"commentary_{objective.ref}"] = f"Evidence of impact, save {n}."
+        return data
+
+    async def __call__(self, worker: int) -> None:
+        head = self._heads[worker % len(self._heads)]
+        saves = self._versions[head.appraisal_id]
+        activity = invoke(
+            member(head), "self_evaluate", self._data(head, saves), self._peers.connector.url
+        )
+        headers = {"Authorization": f"Bearer {self._token}"}
+        async with self._session.post(
+            self._url, json=activity, headers=headers, timeout=_timeout()
+        ) as response:
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+            body = await response.read()
+        self.largest = max(self.largest, len(body))
+        if not self._check:
+            return
+        answer = _json(body)
+        card = answer.get("value") if isinstance(answer, dict) else None
+        if not isinstance(card, dict):
+            raise RuntimeError("the invoke answer carries no card")
+        version = version_in(card, head.appraisal_id)
+        if version != saves + 1 or "Done: Self-evaluation saved" not in body.decode():
+            raise RuntimeError(f"the save was not taken (card version {version}, sent {saves})")
+        self._versions[head.appraisal_id] = version
+        self.last_card = card
+
+
+class StatusRoundTrips:
+    """Each worker is one headteacher typing `status`; latency lasts until the reply arrives."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        bot_url: str,
+        peers: Peers,
+        heads: Sequence[Headteacher],
+    ) -> None:
+        self._session = session
+        self._url = f"{bot_url}/api/messages"
+        self._peers = peers
+        self._heads = list(heads)
+        self._token = peers.token()
+
+    async def __call__(self, worker: int) -> float:
+        head = self._heads[worker % len(self._heads)]
+        activity = message(member(head), "status", self._peers.connector.url)
+        arrived = self._peers.connector.expect(activity["conversation"]["id"])
+        began = time.perf_counter()
+        headers = {"Authorization": f"Bearer {self._token}"}
+        async with self._session.post(
+            self._url, json=activity, headers=headers, timeout=_timeout()
+        ) as response:
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+        landed = await asyncio.wait_for(arrived, REQUEST_TIMEOUT)
+        reply = self._peers.connector.sent_to(activity["conversation"]["id"])[-1]
+        card = json.dumps(reply.get("attachments") or [])
+        if "Your appraisals" not in card or head.school_name not in card:
+            raise RuntimeError("the reply is not this headteacher's status card")
+        return landed - began
+
+
+def _timeout() -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
