@@ -20,3 +20,11 @@ def test_the_two_commands_are_executable_scripts():
         assert f"./{script}" in README
         assert os.access(ROOT / script, os.X_OK), script
     assert "./scripts/test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_links_the_benchmark_figures_and_how_to_make_them():
+    assert "[docs/benchmarks.md](docs/benchmarks.md)" in README
+    assert "./scripts/bench --write docs/benchmarks.md" in README
+    assert os.access(ROOT / "scripts" / "bench", os.X_OK)
+    figures = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert figures.startswith("# Benchmarks") and "python -m bench" in figures

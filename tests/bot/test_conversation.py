@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from appraisal.stages import Stage
+from bot.teams_bot import RecentReferences
 from storage.tables import AuditRow, ConversationRefRow, PersonRow
 from tests.bot.conftest import World
 from tests.bot.harness import Member, installation, invoke, message
@@ -196,6 +198,38 @@ async def test_conversation_references_are_kept_on_install_and_on_every_message(
         assert row.reference["conversation"]["id"] == f"a:conv-{gareth.id}"
         assert row.reference["serviceUrl"] == world.service_url
         assert row.person_id is not None
+
+
+async def test_a_reference_is_written_again_only_when_teams_moves_the_chat(world: World):
+    gareth = world.members["gareth"]
+
+    async def stored():
+        async with world.product.db.uow() as tx:
+            row = await tx.session.get(ConversationRefRow, gareth.aad_object_id)
+            return row.updated_at, row.reference
+
+    first_seen = world.clock[0]
+    assert (await world.send(message(gareth, "status", world.service_url)))[0] == 200
+    world.clock[0] = first_seen + timedelta(minutes=5)
+    assert (await world.send(message(gareth, "next", world.service_url)))[0] == 200
+    assert (await stored())[0] == first_seen  # the same chat: nothing written
+    moved = message(gareth, "status", world.service_url)
+    moved["conversation"]["id"] = "a:conv-moved"
+    assert (await world.send(moved))[0] == 200
+    updated_at, reference = await stored()
+    assert updated_at == world.clock[0]
+    assert reference["conversation"]["id"] == "a:conv-moved"
+
+
+def test_recent_references_are_bounded_and_forget_the_oldest(monkeypatch):
+    monkeypatch.setattr(RecentReferences, "LIMIT", 3)
+    recent = RecentReferences()
+    reference = {"conversation": {"id": "a:1"}, "activityId": "m1"}
+    for n in range(5):
+        recent.stored(f"aad-{n}", "t", n, reference)
+    assert recent.changed("aad-0", "t", 0, reference)  # forgotten: written again
+    assert not recent.changed("aad-4", "t", 4, {**reference, "activityId": "m2"})
+    assert recent.changed("aad-4", "t", 5, reference)  # bound to another person now
 
 
 # --- what buttons may do ----------------------------------------------------------------------
