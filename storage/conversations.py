@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import insert_for
 from storage.tables import ConversationRefRow
 
 
@@ -36,8 +35,7 @@ class SqlConversationRefs:
             "reference": reference,
             "updated_at": now,
         }
-        dialect = self._s.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        insert = insert_for(self._s)
         statement = insert(ConversationRefRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=[ConversationRefRow.aad_object_id],

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import insert_for
 from storage.tables import JobStateRow
 
 
@@ -22,8 +21,7 @@ class SqlJobState:
         return row.value if row else None
 
     async def put(self, name: str, value: str, now: datetime) -> None:
-        dialect = self._s.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        insert = insert_for(self._s)
         statement = insert(JobStateRow).values(name=name, value=value, updated_at=now)
         statement = statement.on_conflict_do_update(
             index_elements=[JobStateRow.name],

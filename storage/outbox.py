@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.nudges import Nudge
+from storage.dialect import insert_for
 from storage.tables import OutboxRow
 
 #: A row waiting to be sent (the sender moves it on).
@@ -50,8 +49,7 @@ class SqlOutbox:
             # Sorted by key: two instances inserting the same rows take their locks in one order.
             for n in sorted({n.key: n for n in nudges}.values(), key=lambda n: n.key)
         ]
-        dialect = self._s.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        insert = insert_for(self._s)
         statement = (
             insert(OutboxRow.__table__)
             .on_conflict_do_nothing(index_elements=[OutboxRow.key])
