@@ -1,7 +1,7 @@
 """The nudge sweep: how long the morning's nudge job takes for 1,000 to 25,000 appraisals.
 
 The trust is the synthetic one of `bench.trust`, as it stands on Wednesday 2 December 2026,
-with each row's `nudges_from` day as Tuesday's run and Tuesday's changes left it. The morning
+with each row's `nudges_from` day as Tuesday's runs left it (`morning_schedule`). The morning
 run is timed from that state (restored before each repeat, the outbox emptied); so is the
 run that reads every open appraisal (after the rules change, or this version is installed).
 """
@@ -124,6 +124,7 @@ async def query_plan(url: str) -> str:
     """The database's own plan for the morning run's query (run after `sweep` on that store)."""
     db = Database(url)
     try:
+        await _analyse(db)  # the timed runs rewrote thousands of rows: fresh statistics
         query = nudged_by_query(SWEEP_AT.date())
         sql = str(query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
         explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "

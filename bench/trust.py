@@ -250,18 +250,17 @@ async def seed_people(db: Database, schools: int, chunk: int = 2000) -> None:
 
 
 def morning_schedule(walked: Walked, morning: date, rules: NudgePolicy) -> Schedule:
-    """The row's dates as yesterday's nudge run and yesterday's changes left them.
+    """The row's dates as yesterday left them in a trust running `htpm serve`.
 
-    Changed yesterday: the job reads it this morning. Otherwise yesterday's run (or an
-    earlier one) set the day of its next nudge after yesterday.
+    `htpm serve` runs the nudge job every 30 seconds, so by the morning every change made
+    yesterday has been read, and every row's `nudges_from` is its next nudge day after
+    yesterday (a change sets the day of the change; the next run sets the next nudge day).
     """
     appraisal = walked.appraisal
     owed = next_due(appraisal, CALENDAR, POLICY)  # every bench school is in England
     if owed is None:
         return Schedule(None, None)
     yesterday = morning - timedelta(days=1)
-    if walked.changed_on >= yesterday:
-        return Schedule(owed.due_on, walked.changed_on)
     return Schedule(owed.due_on, next_nudge_day(appraisal, CALENDAR, POLICY, rules, yesterday))
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.nudges import Nudge
@@ -14,6 +14,19 @@ from storage.tables import OutboxRow
 
 #: A row waiting to be sent (the sender moves it on).
 PENDING = "pending"
+
+
+_ADD_MANY_PG = text(
+    "INSERT INTO nudge_outbox (key, appraisal_id, recipient_id, action, kind, due_on, "
+    "decided_at, status, attempts, next_attempt_at, last_error) "
+    "SELECT n.key, n.appraisal_id, n.recipient_id, n.action, n.kind, n.due_on, "
+    "CAST(:decided_at AS timestamptz), :pending, 0, CAST(:send_after AS timestamptz), '' "
+    "FROM unnest(CAST(:keys AS varchar[]), CAST(:appraisals AS integer[]), "
+    "CAST(:recipients AS integer[]), CAST(:actions AS varchar[]), CAST(:kinds AS varchar[]), "
+    "CAST(:due AS date[])) AS n(key, appraisal_id, recipient_id, action, kind, due_on) "
+    "ORDER BY n.key "
+    "ON CONFLICT (key) DO NOTHING RETURNING id"
+)
 
 
 class SqlOutbox:
@@ -32,6 +45,24 @@ class SqlOutbox:
         """
         if not nudges:
             return 0
+        unique = sorted({n.key: n for n in nudges}.values(), key=lambda n: n.key)
+        if self._s.get_bind().dialect.name == "postgresql":
+            # One statement for all of them, not one round trip per batch of rows.
+            found = await self._s.execute(
+                _ADD_MANY_PG,
+                {
+                    "keys": [n.key for n in unique],
+                    "appraisals": [n.appraisal_id for n in unique],
+                    "recipients": [n.recipient_id for n in unique],
+                    "actions": [n.action for n in unique],
+                    "kinds": [n.kind for n in unique],
+                    "due": [n.due_on for n in unique],
+                    "decided_at": decided_at.astimezone(UTC),
+                    "send_after": send_after.astimezone(UTC),
+                    "pending": PENDING,
+                },
+            )
+            return len(found.all())
         rows = [
             {
                 "key": n.key,
@@ -47,7 +78,7 @@ class SqlOutbox:
                 "last_error": "",
             }
             # Sorted by key: two instances inserting the same rows take their locks in one order.
-            for n in sorted({n.key: n for n in nudges}.values(), key=lambda n: n.key)
+            for n in unique
         ]
         insert = insert_for(self._s)
         statement = (
