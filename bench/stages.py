@@ -39,6 +39,18 @@ def _ms(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _cells(run: Run) -> list[object]:
+    """How many, how many failed, p50, p99 and rate: the columns every load table has."""
+    return [
+        run.concurrency,
+        len(run.latencies),
+        run.failures,
+        _ms(run.p50_ms),
+        _ms(run.p99_ms),
+        f"{run.per_second:.0f}",
+    ]
+
+
 @dataclass
 class Stores:
     """Where each store lives: SQLite files in the scratch folder, PostgreSQL scratch databases."""
@@ -213,12 +225,7 @@ class Bench:
             own = run.label.startswith("htpm")
             table.add(
                 run.label,
-                run.concurrency,
-                len(run.latencies),
-                run.failures,
-                _ms(run.p50_ms),
-                _ms(run.p99_ms),
-                f"{run.per_second:.0f}",
+                *_cells(run),
                 f"{run.p50_ms / shipped[run.concurrency].p50_ms:.2f}" if own else "",
                 f"{run.p50_ms / tuned[run.concurrency].p50_ms:.2f}" if own else "",
             )
@@ -255,15 +262,7 @@ class Bench:
         )
         for store, runs in messages.items():
             for run in runs:
-                messages_table.add(
-                    store,
-                    run.concurrency,
-                    len(run.latencies),
-                    run.failures,
-                    _ms(run.p50_ms),
-                    _ms(run.p99_ms),
-                    f"{run.per_second:.0f}",
-                )
+                messages_table.add(store, *_cells(run))
                 if run.failures:
                     messages_table.notes.append(f"{store}: {run.first_failure}")
         report.tables.append(messages_table)

@@ -33,19 +33,19 @@ from appraisal.commands import (
     SubmitDraft,
 )
 from appraisal.deadlines import next_due
-from appraisal.model import Actor, Appraisal
+from appraisal.model import Appraisal
 from appraisal.nudges import NudgePolicy, next_nudge_day
 from appraisal.policy import CyclePolicy, academic_year_of
 from appraisal.ports import Schedule
-from appraisal.record import Focus, Judgement, MeetingRecord, Objective, Rating, SelfEvaluation
+from appraisal.record import MeetingRecord, Rating, SelfEvaluation
 from appraisal.roles import Role
 from appraisal.roster import parse_roster
-from appraisal.stages import Stage
 from appraisal.workflow import apply
 from bot.calendars import HolidayCalendars
 from bot.wiring import Product
 from storage.database import Database
 from storage.tables import PersonRow, RoleRow, SchoolRow
+from tests import factories
 
 YEAR = 2026
 TIMEZONE = "Europe/London"
@@ -60,27 +60,12 @@ PACES = (1, 3, 5, 7, 10)
 SCHOOLS_PER_REVIEWER = 25
 DCEO_ID, ADMIN_ID = 1, 2
 
-PREVIOUS = (
-    Objective(
-        "O1", "Raise attainment in KS2 writing.", "75% at expected.", Focus.SCHOOL_IMPROVEMENT
-    ),
-    Objective("O2", "Develop middle leaders.", "Each leads a cycle.", Focus.SCHOOL_IMPROVEMENT),
-    Objective("O3", "Protect time for wellbeing.", "An afternoon a half term.", Focus.WELLBEING),
-)
+#: Last year's objectives and this year's meeting record: the test factories' own.
+PREVIOUS = factories.PREVIOUS
 
 
 def _record() -> MeetingRecord:
-    return MeetingRecord(
-        judgements=tuple(Judgement(o.ref, Rating.MET, "", "") for o in PREVIOUS),
-        objectives=tuple(replace(o, ref="") for o in PREVIOUS),
-        cpd_and_support="Coaching.",
-        wellbeing_discussed=True,
-        wellbeing_notes="",
-        monitoring="Termly check-ins.",
-        evidence_to_collect="Moderation outcomes.",
-        mid_year_holder=Role.REVIEWER,
-        mid_year_month=2,
-    )
+    return factories.meeting_record(PREVIOUS)
 
 
 def _meeting_days(calendar: WorkingCalendar) -> list[date]:
@@ -135,29 +120,17 @@ class Walked:
 @cache
 def _template(meeting: date, pace: int, on: date) -> Walked:
     """An appraisal with this meeting date and pace, walked up to (not including) `on`."""
-    appraisal = Appraisal(
-        id=1,
-        school_urn="0",
-        school_name="",
-        year=YEAR,
-        nation="england",
-        headteacher_id=1,
-        reviewer_id=2,
-        governor_id=3,
-        led_by_rel=True,
-        stage=Stage.AWAITING_DATE,
-        version=1,
-        opened_at=OPENED_AT,
-        stage_entered_at=OPENED_AT,
-        previous_objectives=PREVIOUS,
-    )
-    ids = {Role.HEADTEACHER: 1, Role.REVIEWER: 2, Role.GOVERNOR: 3}
+    # The factories' appraisal opened on 1 September 2026, with no adviser; the people's
+    # ids here are placeholders, replaced per school by `appraisals_on`.
+    appraisal = replace(factories.new_appraisal(PREVIOUS), adviser_id=None, opened_at=OPENED_AT)
+    appraisal = replace(appraisal, stage_entered_at=OPENED_AT)
     changed = OPENED_AT.date()
     for role, command, when in _steps(meeting, pace):
         if when.date() >= on:
             break
-        actor = Actor(ids[role], frozenset({role}))
-        appraisal = apply(appraisal, command, actor, when, CALENDAR, POLICY).appraisal
+        appraisal = apply(
+            appraisal, command, factories.actor(role), when, CALENDAR, POLICY
+        ).appraisal
         changed = when.date()
     return Walked(appraisal, changed)
 

@@ -41,7 +41,30 @@ def version_in(card: dict[str, Any], appraisal_id: int) -> int | None:
     return max(found) if found else None
 
 
-class SelfEvaluations:
+class _Headteachers:
+    """Workers that are headteachers of the bench trust, posting to one bot as Teams does."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        bot_url: str,
+        peers: Peers,
+        heads: Sequence[Headteacher],
+    ) -> None:
+        self._session = session
+        self._url = f"{bot_url}/api/messages"
+        self._peers = peers
+        self._heads = list(heads)
+        self._headers = {"Authorization": f"Bearer {peers.token()}"}
+
+    def _post(self, activity: dict[str, Any]) -> Any:
+        """POST one activity (an async context manager for the response)."""
+        return self._session.post(
+            self._url, json=activity, headers=self._headers, timeout=_timeout()
+        )
+
+
+class SelfEvaluations(_Headteachers):
     """Each worker is one headteacher saving their self-evaluation again and again.
 
     Every save is an Action.Execute invoke with the version the last card showed: a stage
@@ -57,13 +80,9 @@ class SelfEvaluations:
         *,
         check: bool = True,
     ) -> None:
-        self._session = session
-        self._url = f"{bot_url}/api/messages"
-        self._peers = peers
-        self._heads = list(heads)
+        super().__init__(session, bot_url, peers, heads)
         self._versions = {h.appraisal_id: h.version for h in heads}
         self._check = check
-        self._token = peers.token()
         self.last_card: dict[str, Any] = {}
         self.largest = 0
 
@@ -81,10 +100,7 @@ class SelfEvaluations:
         activity = invoke(
             member(head), "self_evaluate", self._data(head, saves), self._peers.connector.url
         )
-        headers = {"Authorization": f"Bearer {self._token}"}
-        async with self._session.post(
-            self._url, json=activity, headers=headers, timeout=_timeout()
-        ) as response:
+        async with self._post(activity) as response:
             if response.status != 200:
                 raise RuntimeError(f"HTTP {response.status}")
             body = await response.read()
@@ -102,31 +118,15 @@ class SelfEvaluations:
         self.last_card = card
 
 
-class StatusRoundTrips:
+class StatusRoundTrips(_Headteachers):
     """Each worker is one headteacher typing `status`; latency lasts until the reply arrives."""
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        bot_url: str,
-        peers: Peers,
-        heads: Sequence[Headteacher],
-    ) -> None:
-        self._session = session
-        self._url = f"{bot_url}/api/messages"
-        self._peers = peers
-        self._heads = list(heads)
-        self._token = peers.token()
 
     async def __call__(self, worker: int) -> float:
         head = self._heads[worker % len(self._heads)]
         activity = message(member(head), "status", self._peers.connector.url)
         arrived = self._peers.connector.expect(activity["conversation"]["id"])
         began = time.perf_counter()
-        headers = {"Authorization": f"Bearer {self._token}"}
-        async with self._session.post(
-            self._url, json=activity, headers=headers, timeout=_timeout()
-        ) as response:
+        async with self._post(activity) as response:
             if response.status != 200:
                 raise RuntimeError(f"HTTP {response.status}")
         landed = await asyncio.wait_for(arrived, REQUEST_TIMEOUT)
