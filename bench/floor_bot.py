@@ -10,7 +10,7 @@ Run by the benchmark (`python -m bench`), never by the product:
     python -m bench.floor_bot --port 3979 --card card.json [--tuned]
 
 With `--tuned` it first makes the one SDK fix that `htpm serve` makes (msrest's retry policy,
-`bot/adapter.py`), so that what remains between the two is our own code.
+`bot/msrest_fix.py`), so that what remains between the two is our own code.
 
 Settings come from the same HTPM_APP_ID, HTPM_OPENID_METADATA_URL and HTPM_TOKEN_ISSUER
 variables as the bot's.
@@ -91,11 +91,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--card", type=Path, required=True, help="the card to answer with (JSON)")
     parser.add_argument(
-        "--tuned", action="store_true", help="with the msrest fix htpm serve makes (bot/adapter.py)"
+        "--tuned",
+        action="store_true",
+        help="with the msrest fix htpm serve makes (bot/msrest_fix.py)",
     )
     args = parser.parse_args()
     if args.tuned:
-        from bot.adapter import cheapen_msrest_retry_policy
+        from bot.msrest_fix import cheapen_msrest_retry_policy
 
         cheapen_msrest_retry_policy()
     card = json.loads(args.card.read_text(encoding="utf-8"))

@@ -53,6 +53,7 @@ class Profile:
     inclusive: Counter[str] = field(default_factory=Counter)
     self_time: Counter[str] = field(default_factory=Counter)
     packages: Counter[str] = field(default_factory=Counter)
+    importing: int = 0  # samples taken while a module was being imported
     raw: Path | None = None
 
     def share(self, count: int) -> float:
@@ -122,6 +123,8 @@ def parse(raw: Path) -> Profile:
         n = int(count)
         frames = [Frame.parse(f) for f in stack.split(";")]
         profile.samples += n
+        if any(f.path.startswith("<frozen importlib") for f in frames):
+            profile.importing += n
         top = frames[-1]
         if _waiting(top):
             profile.packages["(waiting: event loop or SQLite thread idle)"] += n
@@ -201,4 +204,7 @@ async def start_profile(work: Path, url: str, env: dict[str, str]) -> Table:
             await asyncio.to_thread(spy.wait, 30)
         except subprocess.TimeoutExpired:
             os.killpg(spy.pid, signal.SIGKILL)
-    return table("Start-up of `htpm serve` until /readyz: where the time goes (py-spy)", parse(raw))
+    found = parse(raw)
+    summary = table("Start-up of `htpm serve` until /readyz: where the time goes (py-spy)", found)
+    summary.notes.append(f"{found.share(found.importing):.0f}% of the samples are imports.")
+    return summary

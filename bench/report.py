@@ -65,6 +65,8 @@ class Report:
     tables: list[Table] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     profiles: list[Table] = field(default_factory=list)
+    #: What a missed target means, worked out from this run's own figures.
+    misses: list[str] = field(default_factory=list)
 
     def target(self, what: str, goal: str, measured: str, met: bool) -> None:
         self.targets.append(Target(what, goal, measured, met))
@@ -73,6 +75,7 @@ class Report:
         table = Table("Targets", ["target", "goal", "measured", "result"])
         for t in self.targets:
             table.add(t.what, t.goal, t.measured, "met" if t.met else "MISSED")
+        table.notes += self.misses
         return table
 
     def text(self) -> str:
@@ -160,7 +163,7 @@ METHOD = """
   invoke: the same authentication settings, a CloudAdapter, an ActivityHandler answering
   every card action with one fixed card (the card our bot sent, captured in the same run).
   *Floor, as shipped* is botbuilder 4.17 as installed. *Floor, tuned* adds the one SDK fix
-  `htpm serve` makes (msrest's retry policy, `bot/adapter.py`), so that the ratio to it shows
+  `htpm serve` makes (msrest's retry policy, `bot/msrest_fix.py`), so that the ratio to it shows
   what our own code costs.
 - **Message round trip.** A headteacher types `status`; the latency runs from sending the
   activity until the reply reaches the fake Bot Connector (the bot fetches its own token from a

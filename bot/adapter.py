@@ -16,10 +16,10 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
-from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.invoke import invoke_card_response
 from bot.logs import describe_exception
+from bot.msrest_fix import cheapen_msrest_retry_policy
 from bot.settings import Settings
 from cards.common import message_card
 
@@ -49,18 +49,6 @@ def make_authentication(
         credential_factory=credentials,
         auth_configuration=AuthenticationConfiguration(),
     )
-
-
-def cheapen_msrest_retry_policy() -> None:
-    """Make the SDK's per-turn client set-up cheap: same retry codes, found by a set lookup.
-
-    CloudAdapter builds a ConnectorClient and a TokenApiClient for every activity, and each
-    builds msrest's ClientRetryPolicy, whose constructor scans its 501-item `safe_codes` list
-    once for each of 999 status codes: about 3 ms of CPU per client, two per turn, more than
-    everything else the SDK does for a card action. `safe_codes` is read only there, for
-    membership, so a frozenset of the same codes gives the same policy.
-    """
-    ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
 
 
 def make_adapter(auth: BotFrameworkAuthentication) -> CloudAdapter:
