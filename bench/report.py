@@ -41,8 +41,8 @@ class Table:
         out = [f"### {self.title}", "", "| " + " | ".join(self.header) + " |"]
         out.append("|" + "|".join("---" for _ in self.header) + "|")
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in self.rows]
-        if self.notes:
-            out += ["", *self.notes]
+        for note in self.notes:
+            out += ["", note]  # a paragraph each
         return "\n".join(out)
 
 
