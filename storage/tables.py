@@ -100,7 +100,7 @@ class AppraisalRow(Base):
     stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_due_on: Mapped[date | None] = mapped_column(Date, index=True)
-    # The nudge job reads only rows whose date has come (appraisal.nudges.watch_from).
+    # The day the nudge job next reads this row (a change: that day; a run: the next nudge day).
     nudges_from: Mapped[date | None] = mapped_column(Date, index=True)
     # Objectives, evaluations, evidence and the meeting record: confidential, never logged.
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
