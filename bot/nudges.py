@@ -8,8 +8,8 @@ bot instance at the same time) insert nothing. It reads only the appraisals whos
 run reads what changed and what is due, not the whole year's appraisals. When the rules or
 the working days change (`fingerprint`), the next run reads every open appraisal again. Rows
 decided outside the sending window wait for its next start (`next_attempt_at`). Missed days
-are not caught up. `preview(now, days)` computes, writing nothing, what would be decided on each of the
-next `days` days if nobody acted meanwhile.
+are not caught up. `preview(now, days)` computes, writing nothing, what would be decided on
+each of the next `days` days if nobody acted meanwhile.
 """
 
 from __future__ import annotations
