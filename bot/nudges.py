@@ -82,6 +82,7 @@ class NudgeJob:
     def __init__(self, ctx: Context, rules: NudgePolicy) -> None:
         self._ctx = ctx
         self._rules = rules
+        self._fingerprints: dict[int, str] = {}  # by academic year: the job runs every 30 s
 
     def fingerprint(self, today: date) -> str:
         """The rules and working days that each row's `nudges_from` day was worked out under.
@@ -90,6 +91,11 @@ class NudgeJob:
         be too late, so the next run reads every open appraisal and works each day out again.
         """
         year = academic_year_of(today)
+        if year not in self._fingerprints:
+            self._fingerprints[year] = self._work_out_fingerprint(year)
+        return self._fingerprints[year]
+
+    def _work_out_fingerprint(self, year: int) -> str:
         first, last = date(year - 1, 9, 1), date(year + 1, 8, 31)
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         parts = [repr(self._rules), repr(self._ctx.policy)]
