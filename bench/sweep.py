@@ -73,16 +73,16 @@ async def sweep(store: str, url: str, sizes: list[int], repeats: int = 3) -> lis
         await db.migrate()
         product = build(settings, db)
         job = NudgeJob(product.ctx, rules)
-        walked = appraisals_on(SWEEP_AT.date(), max(sizes))
+        trust = appraisals_on(SWEEP_AT.date(), max(sizes))
         await seed_people(db, max(sizes))
         days: list[tuple[int, int, date | None]] = []
         stored = 0
         for size in sorted(sizes):
             scheduled: list[tuple] = []
-            for w in walked[stored:size]:
-                schedule: Schedule = morning_schedule(w, SWEEP_AT.date(), rules)
-                scheduled.append((w.appraisal, schedule))
-                days.append((w.appraisal.id, w.appraisal.version, schedule.nudges_from))
+            for appraisal in trust[stored:size]:
+                schedule: Schedule = morning_schedule(appraisal, SWEEP_AT.date(), rules)
+                scheduled.append((appraisal, schedule))
+                days.append((appraisal.id, appraisal.version, schedule.nudges_from))
             await add_appraisals(db, scheduled)
             stored = size
             await _analyse(db)

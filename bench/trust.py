@@ -109,30 +109,20 @@ def _steps(meeting: date, pace: int) -> Iterator[tuple[Role, Command, datetime]]
     yield Role.GOVERNOR, Acknowledge(day + timedelta(days=21)), at(day)
 
 
-@dataclass(frozen=True)
-class Walked:
-    """An appraisal as it stands on a morning, and the day it last changed."""
-
-    appraisal: Appraisal
-    changed_on: date
-
-
 @cache
-def _template(meeting: date, pace: int, on: date) -> Walked:
+def _template(meeting: date, pace: int, on: date) -> Appraisal:
     """An appraisal with this meeting date and pace, walked up to (not including) `on`."""
     # The factories' appraisal opened on 1 September 2026, with no adviser; the people's
     # ids here are placeholders, replaced per school by `appraisals_on`.
     appraisal = replace(factories.new_appraisal(PREVIOUS), adviser_id=None, opened_at=OPENED_AT)
     appraisal = replace(appraisal, stage_entered_at=OPENED_AT)
-    changed = OPENED_AT.date()
     for role, command, when in _steps(meeting, pace):
         if when.date() >= on:
             break
         appraisal = apply(
             appraisal, command, factories.actor(role), when, CALENDAR, POLICY
         ).appraisal
-        changed = when.date()
-    return Walked(appraisal, changed)
+    return appraisal
 
 
 def person_ids(school: int, schools: int) -> tuple[int, int, int]:
@@ -147,7 +137,7 @@ def urn(school: int) -> str:
     return f"{200000 + school}"
 
 
-def appraisals_on(day: date, n: int) -> list[Walked]:
+def appraisals_on(day: date, n: int) -> list[Appraisal]:
     """n appraisals as they stand on the morning of `day` (ids 1…n, schools 0…n-1)."""
     meetings = _meeting_days(CALENDAR)
     found = []
@@ -155,9 +145,8 @@ def appraisals_on(day: date, n: int) -> list[Walked]:
         meeting = meetings[(school * 7) % len(meetings)]
         pace = PACES[(school // len(meetings)) % len(PACES)]
         head, reviewer, governor = person_ids(school, n)
-        walked = _template(meeting, pace, day)
         appraisal = replace(
-            walked.appraisal,
+            _template(meeting, pace, day),
             id=school + 1,
             school_urn=urn(school),
             school_name=f"School {school}",
@@ -165,7 +154,7 @@ def appraisals_on(day: date, n: int) -> list[Walked]:
             reviewer_id=reviewer,
             governor_id=governor,
         )
-        found.append(Walked(appraisal, walked.changed_on))
+        found.append(appraisal)
     return found
 
 
@@ -222,14 +211,13 @@ async def seed_people(db: Database, schools: int, chunk: int = 2000) -> None:
         await tx.commit()
 
 
-def morning_schedule(walked: Walked, morning: date, rules: NudgePolicy) -> Schedule:
+def morning_schedule(appraisal: Appraisal, morning: date, rules: NudgePolicy) -> Schedule:
     """The row's dates as yesterday left them in a trust running `htpm serve`.
 
     `htpm serve` runs the nudge job every 30 seconds, so by the morning every change made
     yesterday has been read, and every row's `nudges_from` is its next nudge day after
     yesterday (a change sets the day of the change; the next run sets the next nudge day).
     """
-    appraisal = walked.appraisal
     owed = next_due(appraisal, CALENDAR, POLICY)  # every bench school is in England
     if owed is None:
         return Schedule(None, None)
