@@ -1,4 +1,4 @@
-"""Opening a year's cycle: one appraisal per school that has a headteacher and a governor."""
+"""Opening a year's cycle: one appraisal per school that has a headteacher."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from appraisal.model import Appraisal, AuditEvent
-from appraisal.ports import Person, SchoolTeam
+from appraisal.participants import holders_for
 from appraisal.roles import Role
 from appraisal.services import Context
 from appraisal.stages import Stage
@@ -14,21 +14,12 @@ from appraisal.stages import Stage
 
 @dataclass(frozen=True)
 class CycleStart:
-    """What opening a cycle did, school by school."""
+    """What opening a cycle did, school by school (`without_governor`: opened, but waiting)."""
 
     opened: list[str] = field(default_factory=list)
     already_open: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _reviewer(team: SchoolTeam, dceos: list[Person]) -> tuple[Person | None, str]:
-    if Role.REVIEWER in team.people:
-        return team.people[Role.REVIEWER], ""
-    if len(dceos) == 1:
-        return dceos[0], ""
-    if not dceos:
-        return None, "no reviewer is named and the roster has no DCEO"
-    return None, "no reviewer is named and the roster has more than one DCEO to choose from"
+    without_governor: list[str] = field(default_factory=list)
 
 
 class CycleService:
@@ -38,28 +29,27 @@ class CycleService:
         self._ctx = ctx
 
     async def start(self, year: int, now: datetime) -> CycleStart:
-        """Open the `year` appraisal for every complete school; safe to run again."""
+        """Open the `year` appraisal for every school with a headteacher; safe to run again.
+
+        A school with no appointed governor is opened all the same: the date can be arranged
+        with the headteacher, and the governor's step waits until the roster names one.
+        """
         report = CycleStart()
         async with self._ctx.uow() as tx:
             dceos = await tx.people.with_trust_role(Role.DCEO)
-            dceo_ids = {p.id for p in dceos}
             for team in await tx.roster.teams():
-                label = f"{team.name} ({team.urn})"
+                label = team.label
                 if await tx.appraisals.exists(team.urn, year):
                     report.already_open.append(label)
                     continue
-                missing = [
-                    r.label for r in (Role.HEADTEACHER, Role.GOVERNOR) if r not in team.people
-                ]
-                if missing:
-                    report.skipped.append((label, f"no {' and no '.join(missing)} on the roster"))
+                if Role.HEADTEACHER not in team.people:
+                    report.skipped.append((label, "no headteacher on the roster"))
                     continue
-                reviewer, why = _reviewer(team, dceos)
-                if reviewer is None:
+                holders, why = holders_for(team, dceos)
+                if holders is None:
                     report.skipped.append((label, why))
                     continue
                 head = team.people[Role.HEADTEACHER]
-                adviser = team.people.get(Role.ADVISER)
                 appraisal = Appraisal(
                     id=0,
                     school_urn=team.urn,
@@ -67,10 +57,10 @@ class CycleService:
                     year=year,
                     nation=team.nation,
                     headteacher_id=head.id,
-                    reviewer_id=reviewer.id,
-                    governor_id=team.people[Role.GOVERNOR].id,
-                    adviser_id=adviser.id if adviser else None,
-                    led_by_rel=reviewer.id not in dceo_ids,
+                    reviewer_id=holders.reviewer_id,
+                    governor_ids=holders.governor_ids,
+                    adviser_id=holders.adviser_id,
+                    led_by_rel=holders.led_by_rel,
                     stage=Stage.AWAITING_DATE,
                     version=1,
                     opened_at=now,
@@ -92,5 +82,7 @@ class CycleService:
                     )
                 )
                 report.opened.append(label)
+                if not holders.governor_ids:
+                    report.without_governor.append(label)
             await tx.commit()
         return report

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from appraisal.record import (
+    Availability,
     ChangeRequest,
     EvidenceItem,
     MeetingRecord,
@@ -28,7 +29,8 @@ class Appraisal:
     nation: str
     headteacher_id: int
     reviewer_id: int
-    governor_id: int
+    #: The appointed governors (none to three), as the roster names them now.
+    governor_ids: tuple[int, ...]
     led_by_rel: bool
     stage: Stage
     version: int
@@ -37,6 +39,8 @@ class Appraisal:
     adviser_id: int | None = None
     meeting_at: datetime | None = None
     date_proposed_by: Role | None = None
+    #: Each appointed governor's answer about attending the proposed meeting.
+    availability: tuple[Availability, ...] = ()
     previous_objectives: tuple[Objective, ...] = ()
     self_evaluations: tuple[SelfEvaluation, ...] = ()
     evidence: tuple[EvidenceItem, ...] = ()
@@ -67,22 +71,41 @@ class Appraisal:
 
     def participant_roles(self, person_id: int) -> frozenset[Role]:
         """The roles this person holds on this appraisal by being named on it."""
-        named = (
-            (Role.HEADTEACHER, self.headteacher_id),
-            (Role.REVIEWER, self.reviewer_id),
-            (Role.GOVERNOR, self.governor_id),
-            (Role.ADVISER, self.adviser_id),
-        )
-        return frozenset(role for role, holder in named if holder == person_id)
+        return frozenset(role for role in _NAMED if person_id in self.holders_of(role))
 
-    def holder_of(self, role: Role) -> int | None:
-        """The person named on this appraisal for a role, if any."""
+    def holders_of(self, role: Role) -> tuple[int, ...]:
+        """The people named on this appraisal for a role (several governors; none if unnamed)."""
+        if role is Role.HEADTEACHER:
+            return (self.headteacher_id,)
+        if role is Role.REVIEWER:
+            return (self.reviewer_id,)
+        if role is Role.GOVERNOR:
+            return self.governor_ids
+        if role is Role.ADVISER and self.adviser_id is not None:
+            return (self.adviser_id,)
+        return ()
+
+    @property
+    def participant_ids(self) -> frozenset[int]:
+        """Everyone named on the appraisal."""
+        return frozenset(p for role in _NAMED for p in self.holders_of(role))
+
+    def answers(self) -> dict[int, bool]:
+        """Whether each current governor who answered can attend the proposed meeting."""
         return {
-            Role.HEADTEACHER: self.headteacher_id,
-            Role.REVIEWER: self.reviewer_id,
-            Role.GOVERNOR: self.governor_id,
-            Role.ADVISER: self.adviser_id,
-        }.get(role)
+            a.governor_id: a.can_attend
+            for a in self.availability
+            if a.governor_id in self.governor_ids
+        }
+
+    def governors_to_answer(self) -> tuple[int, ...]:
+        """The current governors who have not yet said whether they can attend."""
+        answered = self.answers()
+        return tuple(g for g in self.governor_ids if g not in answered)
+
+
+#: The roles an appraisal names people for (the DCEO and admins are trust-wide).
+_NAMED = (Role.HEADTEACHER, Role.REVIEWER, Role.GOVERNOR, Role.ADVISER)
 
 
 @dataclass(frozen=True)

@@ -32,15 +32,18 @@ To every DCEO:
   (The kind is ``near_statutory``, not ``meeting_near_statutory``: the outbox's `kind` column,
   migration 0004, holds at most 20 characters.)
 
-To the headteacher and the appointed governor:
+To the headteacher and every appointed governor:
 
 * ``pre_reading`` on the working day `pre_reading_working_days` wd before the meeting (5), while
   in PREPARATION; it goes whether or not the reviewer has already recorded sending the pack (the
   bot's pack carries the policy and the standards; the governor must have copies too).
 
-To the mid-year review's holder:
+To the mid-year review's holder (each governor, when the meeting named the governor):
 
 * ``mid_year_open`` on 1 February (the first working day on or after it) while it is due.
+
+Not decided here: ``welcome`` (action ``appointed``) is queued by the roster import for
+someone it has just named on an open appraisal (`appraisal.participants`).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from appraisal.calendar import WorkingCalendar
-from appraisal.deadlines import Obligation, obligations
+from appraisal.deadlines import Obligation, mid_year_holder, obligations
 from appraisal.model import Appraisal
 from appraisal.policy import CyclePolicy
 from appraisal.roles import Role
@@ -65,6 +68,7 @@ MEETING_AFTER_TARGET = "meeting_after_target"
 NEAR_STATUTORY = "near_statutory"
 MID_YEAR_OPEN = "mid_year_open"
 MID_YEAR_LATE = "mid_year_late"
+WELCOME = "welcome"
 #: Every kind of nudge; each fits the outbox's 20-character `kind` column.
 KINDS = (
     REMINDER,
@@ -76,9 +80,12 @@ KINDS = (
     NEAR_STATUTORY,
     MID_YEAR_OPEN,
     MID_YEAR_LATE,
+    WELCOME,
 )
 #: The `action` of nudges about the meeting date itself rather than a step someone owes.
 MEETING_DATE = "meeting_date"
+#: The `action` of the welcome to someone the roster has just named on an appraisal.
+APPOINTED = "appointed"
 
 
 @dataclass(frozen=True)
@@ -211,9 +218,7 @@ def _nudges_on(
         meeting = calendar.local_date(appraisal.meeting_at)
         if day == calendar.add_working_days(meeting, -policy.pre_reading_working_days):
             for role in (Role.HEADTEACHER, Role.GOVERNOR):
-                person = appraisal.holder_of(role)
-                assert person is not None
-                found.append(
+                found.extend(
                     Nudge(
                         appraisal.id,
                         person,
@@ -223,6 +228,7 @@ def _nudges_on(
                         meeting,
                         day,
                     )
+                    for person in appraisal.holders_of(role)
                 )
         agreed = calendar.local_date(appraisal.stage_entered_at)
         if day == calendar.add_working_days(agreed, 1):
@@ -240,11 +246,8 @@ def _nudges_on(
     if appraisal.stage is Stage.MID_YEAR_DUE:
         opens, closes = policy.mid_year_window(appraisal.year)
         if day == calendar.next_working_day(opens):
-            record = appraisal.meeting_record
-            role = record.mid_year_holder if record else Role.REVIEWER
-            holder = appraisal.holder_of(role)
-            assert holder is not None
-            found.append(
+            role = mid_year_holder(appraisal)
+            found.extend(
                 Nudge(
                     appraisal.id,
                     holder,
@@ -254,8 +257,10 @@ def _nudges_on(
                     closes,
                     day,
                 )
+                for holder in appraisal.holders_of(role)
             )
-    return found
+    # Several governors late on one step make one escalation to each DCEO, not several.
+    return list({n.key: n for n in found}.values())
 
 
 def _counted_from(

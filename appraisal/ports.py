@@ -10,6 +10,7 @@ from typing import Protocol
 
 from appraisal.calendar import WorkingCalendar
 from appraisal.model import Appraisal, AuditEvent
+from appraisal.nudges import Nudge
 from appraisal.record import Objective
 from appraisal.roles import Role
 from appraisal.roster import RosterEntry
@@ -46,17 +47,43 @@ class Person:
 
 @dataclass(frozen=True)
 class SchoolTeam:
-    """A school and who the roster names for it."""
+    """A school and who the roster names for it: one person per role, and its governors."""
 
     urn: str
     name: str
     nation: str
     people: dict[Role, Person] = field(default_factory=dict)
+    governors: tuple[Person, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """'Brookside Primary School (100001)'."""
+        return f"{self.name} ({self.urn})"
+
+
+@dataclass(frozen=True)
+class ParticipantMove:
+    """Who held a role on a school's open appraisal before a roster change, and who holds it now."""
+
+    school: str
+    role: Role
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    def __str__(self) -> str:
+        def who(names: tuple[str, ...]) -> str:
+            return ", ".join(names) or "nobody"
+
+        return f"{self.school}: {self.role.label} {who(self.before)} → {who(self.after)}"
 
 
 @dataclass(frozen=True)
 class RosterChanges:
-    """What an import changed; all zero when the same file is imported again."""
+    """What an import changed; all zero and empty when the same file is imported again.
+
+    `participants`: each change of who takes part in an open appraisal; `notes`: what else
+    the change did to open appraisals, or did not do (said once per school).
+    """
 
     schools_added: int = 0
     schools_updated: int = 0
@@ -64,11 +91,25 @@ class RosterChanges:
     people_updated: int = 0
     roles_added: int = 0
     roles_removed: int = 0
+    participants: tuple[ParticipantMove, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """The counts of rows changed, by what they are, leaving out the zeros."""
+        found = {
+            "schools added": self.schools_added,
+            "schools updated": self.schools_updated,
+            "people added": self.people_added,
+            "people updated": self.people_updated,
+            "roles added": self.roles_added,
+            "roles removed": self.roles_removed,
+        }
+        return {name: n for name, n in found.items() if n}
 
     @property
     def changed(self) -> bool:
         """True when anything was written."""
-        return any(vars(self).values())
+        return bool(self.counts() or self.participants)
 
 
 class People(Protocol):
@@ -90,6 +131,7 @@ class Roster(Protocol):
     ) -> RosterChanges: ...
     async def is_empty(self) -> bool: ...
     async def teams(self) -> list[SchoolTeam]: ...
+    async def entries(self) -> list[RosterEntry]: ...
 
 
 class Appraisals(Protocol):
@@ -106,6 +148,8 @@ class Appraisals(Protocol):
     ) -> tuple[Objective, ...]: ...
     async def list(self, year: int | None = None) -> list[Appraisal]: ...
     async def involving(self, person_id: int) -> list[Appraisal]: ...
+    async def open_ones(self) -> list[Appraisal]: ...
+    async def set_governors(self, appraisal_id: int, governor_ids: Sequence[int]) -> None: ...
     async def due_by(self, day: date) -> list[Appraisal]: ...
     async def nudged_by(self, day: date | None) -> list[Appraisal]: ...
     async def set_nudges_from(self, days: Sequence[tuple[int, int, date | None]]) -> None: ...
@@ -115,6 +159,20 @@ class AuditLog(Protocol):
     """The append-only audit trail."""
 
     async def append(self, event: AuditEvent) -> None: ...
+
+
+class Drafts(Protocol):
+    """Forms a person filled in across several cards and has not yet submitted."""
+
+    async def clear(self, appraisal_id: int, person_id: int) -> None: ...
+
+
+class Outbox(Protocol):
+    """Proactive messages to send; a message decided twice (same key) is stored once."""
+
+    async def add_many(
+        self, nudges: Sequence[Nudge], decided_at: datetime, send_after: datetime
+    ) -> int: ...
 
 
 class Blobs(Protocol):
@@ -132,6 +190,8 @@ class UnitOfWork(Protocol):
     appraisals: Appraisals
     audit: AuditLog
     blobs: Blobs
+    drafts: Drafts
+    outbox: Outbox
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -166,3 +166,12 @@ class ChangeRequest:
 
     at: datetime
     comment: str
+
+
+@dataclass(frozen=True)
+class Availability:
+    """One appointed governor's answer: can they attend the proposed meeting?"""
+
+    governor_id: int
+    can_attend: bool
+    at: datetime

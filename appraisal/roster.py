@@ -14,6 +14,10 @@ COLUMNS = ("school_urn", "school_name", "role", "name", "email", "aad_object_id"
 OPTIONAL_COLUMNS = ("nation",)
 NATIONS = ("england", "wales", "scotland", "northern_ireland")
 DEFAULT_NATION = "england"
+#: A school has one headteacher, reviewer and adviser, and one to this many appointed governors.
+MAX_GOVERNORS = 3
+#: The school roles the DCEO may not hold where, no reviewer being named, the DCEO reviews.
+_DCEO_CONFLICTS = frozenset({Role.HEADTEACHER, Role.GOVERNOR, Role.ADVISER})
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -116,9 +120,77 @@ def _entry(line: int, row: dict[str, str], out: list[RosterProblem]) -> RosterEn
     return RosterEntry(line, role, name, email, aad.lower() if aad else None, urn, school, nation)
 
 
+def _words(n: int) -> str:
+    return ("no", "one", "two", "three", "four", "five")[n] if 0 <= n <= 5 else str(n)
+
+
+def _school_checks(
+    e: RosterEntry,
+    names: dict[str, RosterEntry],
+    holders: dict[tuple[str, Role], list[RosterEntry]],
+    held: dict[tuple[str, str], RosterEntry],
+    out: list[RosterProblem],
+) -> None:
+    """One name per school; room left for the role; one school role per person per school."""
+    urn = e.school_urn
+    assert urn is not None
+    first = names.setdefault(urn, e)
+    if (first.school_name, first.nation) != (e.school_name, e.nation):
+        out.append(
+            RosterProblem(e.line, f"school {urn} has another name or nation on line {first.line}")
+        )
+    others = holders.setdefault((urn, e.role), [])
+    if e.role is not Role.GOVERNOR and others:
+        out.append(
+            RosterProblem(
+                e.line,
+                f"school {urn} already has "
+                f"{_article(e.role.value)} {e.role.value} (line {others[0].line})",
+            )
+        )
+    elif len(others) >= MAX_GOVERNORS:
+        lines = ", ".join(str(o.line) for o in others)
+        most = _words(MAX_GOVERNORS)
+        out.append(
+            RosterProblem(
+                e.line,
+                f"school {urn} already has {most} {e.role.label}s (lines {lines}); "
+                f"a school has at most {most}",
+            )
+        )
+    else:
+        others.append(e)
+    prior = held.setdefault((urn, e.email), e)
+    if prior is not e:  # never the same role: that row would repeat an earlier one
+        out.append(
+            RosterProblem(
+                e.line,
+                f"{e.email} is already the {prior.role.label} of school {urn} "
+                f"(line {prior.line}); one person cannot be both {prior.role.label} "
+                f"and {e.role.label} of one school",
+            )
+        )
+
+
+def _dceo_checks(entries: list[RosterEntry], out: list[RosterProblem]) -> None:
+    """The DCEO reviews every school that names no reviewer, so holds no other role there."""
+    dceos = {e.email for e in entries if e.role is Role.DCEO}
+    reviewed = {e.school_urn for e in entries if e.role is Role.REVIEWER}
+    for e in entries:
+        if e.role in _DCEO_CONFLICTS and e.email in dceos and e.school_urn not in reviewed:
+            out.append(
+                RosterProblem(
+                    e.line,
+                    f"school {e.school_urn} names no reviewer, so the DCEO reviews it; "
+                    f"{e.email} cannot also be its {e.role.label}",
+                )
+            )
+
+
 def _cross_check(entries: list[RosterEntry], out: list[RosterProblem]) -> None:
     school_name: dict[str, RosterEntry] = {}
-    holder: dict[tuple[str, Role], RosterEntry] = {}
+    holders: dict[tuple[str, Role], list[RosterEntry]] = {}
+    held: dict[tuple[str, str], RosterEntry] = {}
     by_email: dict[str, RosterEntry] = {}
     by_aad: dict[str, RosterEntry] = {}
     seen: dict[tuple[str | None, Role, str], RosterEntry] = {}
@@ -129,23 +201,7 @@ def _cross_check(entries: list[RosterEntry], out: list[RosterProblem]) -> None:
             continue
         seen[key] = e
         if e.school_urn is not None:
-            first = school_name.setdefault(e.school_urn, e)
-            if (first.school_name, first.nation) != (e.school_name, e.nation):
-                out.append(
-                    RosterProblem(
-                        e.line,
-                        f"school {e.school_urn} has another name or nation on line {first.line}",
-                    )
-                )
-            other = holder.setdefault((e.school_urn, e.role), e)
-            if other is not e:
-                out.append(
-                    RosterProblem(
-                        e.line,
-                        f"school {e.school_urn} already has "
-                        f"{_article(e.role.value)} {e.role.value} (line {other.line})",
-                    )
-                )
+            _school_checks(e, school_name, holders, held, out)
         first = by_email.setdefault(e.email, e)
         if first.name != e.name or first.aad_object_id != e.aad_object_id:
             out.append(
@@ -162,6 +218,20 @@ def _cross_check(entries: list[RosterEntry], out: list[RosterProblem]) -> None:
                         f"aad_object_id is already given to {owner.email} (line {owner.line})",
                     )
                 )
+    _dceo_checks(list(seen.values()), out)
+
+
+def is_email(text: str) -> bool:
+    """True when `text` looks like an email address, as the roster requires."""
+    return bool(_EMAIL.match(text))
+
+
+def check_entries(entries: list[RosterEntry]) -> None:
+    """RosterRejected listing every problem of a roster built in code (as the file is checked)."""
+    problems: list[RosterProblem] = []
+    _cross_check(entries, problems)
+    if problems:
+        raise RosterRejected(problems)
 
 
 def parse_roster(text: str) -> list[RosterEntry]:

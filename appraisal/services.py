@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from appraisal.assignment import plan_assignment
 from appraisal.commands import Command
 from appraisal.deadlines import next_due
-from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, NotFound
+from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, DomainError, NotFound
 from appraisal.model import Actor, Appraisal, AuditEvent, actor_for
+from appraisal.participants import Reassignment, holders_for, reassign
 from appraisal.policy import CyclePolicy
 from appraisal.ports import (
     Calendars,
+    ParticipantMove,
     Person,
     RosterChanges,
     Schedule,
@@ -20,7 +23,8 @@ from appraisal.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from appraisal.roster import DEFAULT_NATION, RosterEntry
+from appraisal.roles import Role
+from appraisal.roster import DEFAULT_NATION, RosterEntry, RosterProblem, RosterRejected
 from appraisal.visibility import Visibility, visibility
 from appraisal.workflow import apply
 
@@ -197,21 +201,139 @@ class AppraisalService:
             await tx.commit()
 
 
+class RosterBusy(DomainError):
+    """Appraisals kept changing while the roster was imported; nothing was changed."""
+
+
+#: How often an import is tried again when someone acts on an appraisal at the same moment.
+_IMPORT_ATTEMPTS = 3
+
+
 class RosterService:
-    """Importing the roster."""
+    """Importing the roster; open appraisals follow it in the same transaction."""
 
     def __init__(self, ctx: Context, default_nation: str = DEFAULT_NATION) -> None:
         self._ctx = ctx
         self._nation = default_nation
 
-    async def import_entries(self, entries: list[RosterEntry], now: datetime) -> RosterChanges:
-        """Make the stored roster match the file; changes nothing when it already does."""
+    async def import_entries(
+        self, entries: list[RosterEntry], now: datetime, *, dry_run: bool = False
+    ) -> RosterChanges:
+        """Make the stored roster match the file; changes nothing when it already does.
+
+        Every open appraisal takes the reviewer, governors and adviser the roster now names
+        (`appraisal.participants`), each change audited, and each new person is welcomed
+        through the outbox. `dry_run` works all of it out and writes nothing.
+        """
+        for _ in range(_IMPORT_ATTEMPTS):
+            try:
+                return await self._import(entries, now, dry_run)
+            except StaleVersion:
+                continue  # someone acted on an appraisal meanwhile: read it again
+        raise RosterBusy(
+            "Appraisals were being changed while the roster was imported, so nothing was "
+            "changed. Import it again."
+        )
+
+    async def assign(
+        self,
+        urn: str,
+        role: Role,
+        emails: list[str],
+        now: datetime,
+        *,
+        name: str | None = None,
+        dry_run: bool = False,
+    ) -> RosterChanges:
+        """Name who holds a role at one school now: an import's change, checks and audit."""
+        async with self._ctx.uow() as tx:
+            current = await tx.roster.entries()
+        entries = plan_assignment(current, urn, role, emails, name)
+        return await self.import_entries(entries, now, dry_run=dry_run)
+
+    async def _import(
+        self, entries: list[RosterEntry], now: datetime, dry_run: bool
+    ) -> RosterChanges:
         async with self._ctx.uow() as tx:
             changes = await tx.roster.replace(entries, self._nation)
+            moves, notes = await self._follow(tx, entries, now)
+            changes = replace(changes, participants=tuple(moves), notes=tuple(notes))
             if changes.changed:
-                summary = ", ".join(f"{k} {v}" for k, v in vars(changes).items() if v)
+                summary = [f"{k} {v}" for k, v in changes.counts().items()]
+                if moves:
+                    summary.append(f"participants changed {len(moves)}")
                 await tx.audit.append(
-                    AuditEvent(None, None, now, "roster_import", None, None, summary)
+                    AuditEvent(None, None, now, "roster_import", None, None, ", ".join(summary))
                 )
-            await tx.commit()
+            if not dry_run:
+                await tx.commit()
         return changes
+
+    async def _follow(
+        self, tx: UnitOfWork, entries: list[RosterEntry], now: datetime
+    ) -> tuple[list[ParticipantMove], list[str]]:
+        """Give every open appraisal the participants the roster now names."""
+        teams = {team.urn: team for team in await tx.roster.teams()}
+        dceos = await tx.people.with_trust_role(Role.DCEO)
+        problems, done, notes = [], [], []
+        for appraisal in await tx.appraisals.open_ones():
+            team = teams.get(appraisal.school_urn)
+            holders, why = holders_for(team, dceos)
+            if holders is None:
+                line = next((e.line for e in entries if e.school_urn == appraisal.school_urn), 1)
+                problems.append(
+                    RosterProblem(
+                        line,
+                        f"school {appraisal.school_urn} has an open appraisal "
+                        f"({appraisal.academic_year}) that would be left without a reviewer: {why}",
+                    )
+                )
+                continue
+            head = team.people.get(Role.HEADTEACHER) if team else None
+            if head is not None and head.id != appraisal.headteacher_id:
+                notes.append(
+                    f"{appraisal.school_name} ({appraisal.school_urn}): the roster names "
+                    f"{head.name} as headteacher; the open {appraisal.academic_year} appraisal "
+                    "stays with the headteacher it was opened for"
+                )
+            result = reassign(appraisal, holders, now)
+            if result.changed:
+                await self._write(tx, appraisal, result, now)
+                done.append((appraisal, result))
+        if problems:
+            raise RosterRejected(problems)
+        ids = {
+            p for before, r in done for p in (*before.participant_ids, *r.appraisal.participant_ids)
+        }
+        names = await tx.people.names(sorted(ids))
+        moves = []
+        for before, result in done:
+            school = f"{before.school_name} ({before.school_urn})"
+            for change in result.changes:
+                moves.append(
+                    ParticipantMove(
+                        school,
+                        change.role,
+                        tuple(names.get(p, "?") for p in before.holders_of(change.role)),
+                        tuple(names.get(p, "?") for p in result.appraisal.holders_of(change.role)),
+                    )
+                )
+            if result.appraisal.stage is not before.stage:
+                notes.append(f"{school}: now “{result.appraisal.stage.label}”")
+        return moves, notes
+
+    async def _write(
+        self, tx: UnitOfWork, before: Appraisal, result: Reassignment, now: datetime
+    ) -> None:
+        ctx, after = self._ctx, result.appraisal
+        await tx.appraisals.update(after, before.version, ctx.schedule(after, now))
+        if after.governor_ids != before.governor_ids:
+            await tx.appraisals.set_governors(after.id, after.governor_ids)
+        for event in result.events:
+            await tx.audit.append(event)
+        for person in result.removed:
+            # Half-typed forms of someone who no longer takes part are confidential text.
+            await tx.drafts.clear(after.id, person)
+        today = ctx.calendars.for_nation(after.nation).local_date(now)
+        # Sent by the outbox inside the sending window, like every proactive message.
+        await tx.outbox.add_many(result.welcomes(today), now, now)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from appraisal.calendar import WorkingCalendar
-from appraisal.deadlines import Obligation, meeting_after_target, obligations
+from appraisal.deadlines import Obligation, blocked_by, meeting_after_target, obligations
 from appraisal.model import Appraisal, roles_on
 from appraisal.ports import UnitOfWork
 from appraisal.roster import DEFAULT_NATION
@@ -51,6 +51,10 @@ class StatusLine:
     meeting_at: datetime | None
     meeting_after_target: bool
     visibility: Visibility
+    #: What stops it moving on when nobody can act ("no appointed governor"), else "".
+    blocked: str = ""
+    #: True while the roster names no appointed governor for an open appraisal.
+    no_governor: bool = False
 
     @property
     def overdue(self) -> bool:
@@ -122,6 +126,8 @@ class StatusService:
                     meeting_at=a.meeting_at,
                     meeting_after_target=meeting_after_target(a, calendar, ctx.policy),
                     visibility=seen[a.id],
+                    blocked=blocked_by(a),
+                    no_governor=not a.governor_ids and a.stage is not Stage.COMPLETE,
                 )
             )
         return lines

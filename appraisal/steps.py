@@ -24,9 +24,9 @@ from appraisal.errors import ActionNotAllowed, InvalidInput
 from appraisal.meeting import check_meeting_record, check_mid_year
 from appraisal.model import Actor, Appraisal
 from appraisal.policy import CyclePolicy
-from appraisal.record import ChangeRequest, EvidenceItem
+from appraisal.record import Availability, ChangeRequest, EvidenceItem
 from appraisal.roles import Role
-from appraisal.stages import Action
+from appraisal.stages import Action, Stage
 from appraisal.text import long_date, when
 from appraisal.validation import Problems, is_sha256
 
@@ -83,13 +83,18 @@ def _require_future_meeting(appraisal: Appraisal, ctx: StepContext) -> None:
 def propose_date(appraisal: Appraisal, cmd: ProposeDate, ctx: StepContext) -> Appraisal:
     """Reviewer proposes a date: in the future, a working day, no later than 31 December."""
     _check_meeting_time(appraisal, cmd.meeting_at, ctx)
-    return replace(appraisal, meeting_at=cmd.meeting_at, date_proposed_by=Role.REVIEWER)
+    # A new date needs every governor's answer afresh.
+    return replace(
+        appraisal, meeting_at=cmd.meeting_at, date_proposed_by=Role.REVIEWER, availability=()
+    )
 
 
 def propose_other_date(appraisal: Appraisal, cmd: ProposeOtherDate, ctx: StepContext) -> Appraisal:
     """Headteacher proposes another date, under the same rules."""
     _check_meeting_time(appraisal, cmd.meeting_at, ctx)
-    return replace(appraisal, meeting_at=cmd.meeting_at, date_proposed_by=Role.HEADTEACHER)
+    return replace(
+        appraisal, meeting_at=cmd.meeting_at, date_proposed_by=Role.HEADTEACHER, availability=()
+    )
 
 
 def agree_date(appraisal: Appraisal, _cmd: object, ctx: StepContext) -> Appraisal:
@@ -98,9 +103,45 @@ def agree_date(appraisal: Appraisal, _cmd: object, ctx: StepContext) -> Appraisa
     return appraisal
 
 
-def decline_availability(appraisal: Appraisal, _cmd: object, _ctx: StepContext) -> Appraisal:
-    """The governor cannot attend: the date is dropped and the reviewer proposes another."""
-    return replace(appraisal, meeting_at=None, date_proposed_by=None)
+def _answer(appraisal: Appraisal, ctx: StepContext, can_attend: bool) -> Appraisal:
+    governor = ctx.actor.person_id
+    kept = tuple(a for a in appraisal.availability if a.governor_id != governor)
+    return replace(appraisal, availability=(*kept, Availability(governor, can_attend, ctx.now)))
+
+
+def confirm_availability(appraisal: Appraisal, _cmd: object, ctx: StepContext) -> Appraisal:
+    """A governor can attend the proposed meeting, which must still be ahead."""
+    _require_future_meeting(appraisal, ctx)
+    return _answer(appraisal, ctx, True)
+
+
+def decline_availability(appraisal: Appraisal, _cmd: object, ctx: StepContext) -> Appraisal:
+    """A governor cannot attend; once no governor can, the reviewer proposes another date."""
+    return drop_date_if_nobody_can_attend(_answer(appraisal, ctx, False))
+
+
+def drop_date_if_nobody_can_attend(appraisal: Appraisal) -> Appraisal:
+    """Every governor answered and none can attend: the date and the answers are dropped."""
+    if governors_settled(appraisal) is Stage.AWAITING_DATE:
+        return replace(appraisal, meeting_at=None, date_proposed_by=None, availability=())
+    return appraisal
+
+
+def governors_settled(appraisal: Appraisal) -> Stage:
+    """Where the governors' answers leave a meeting date that the headteacher has agreed.
+
+    It goes ahead once every appointed governor has answered and at least one can attend; it
+    is dropped when all have answered and none can; otherwise it waits for the rest. With no
+    appointed governor it waits until the roster names one.
+    """
+    answers = appraisal.answers()
+    if not appraisal.governor_ids or appraisal.governors_to_answer():
+        return Stage.AWAITING_GOVERNOR
+    return Stage.PREPARATION if any(answers.values()) else Stage.AWAITING_DATE
+
+
+def _after_answer(appraisal: Appraisal) -> Stage:
+    return Stage.AWAITING_DATE if appraisal.meeting_at is None else governors_settled(appraisal)
 
 
 def send_pre_reading(appraisal: Appraisal, _cmd: object, ctx: StepContext) -> Appraisal:
@@ -213,6 +254,11 @@ def request_changes(appraisal: Appraisal, cmd: RequestChanges, ctx: StepContext)
 
 def share_with_governor(appraisal: Appraisal, _cmd: object, ctx: StepContext) -> Appraisal:
     """Shared with the governor; where an REL led the review the record also goes to the DCEO."""
+    if not appraisal.governor_ids:
+        raise ActionNotAllowed(
+            "No appointed governor is named yet. The trust's administrator adds them to the "
+            "roster; you can share the record then."
+        )
     return replace(
         appraisal, shared_at=ctx.now, sent_to_dceo_at=ctx.now if appraisal.led_by_rel else None
     )
@@ -251,7 +297,7 @@ STEPS: dict[Action, Step] = {
     Action.CONFIRM_DATE: agree_date,
     Action.PROPOSE_OTHER_DATE: propose_other_date,
     Action.ACCEPT_DATE: agree_date,
-    Action.CONFIRM_AVAILABILITY: agree_date,
+    Action.CONFIRM_AVAILABILITY: confirm_availability,
     Action.DECLINE_AVAILABILITY: decline_availability,
     Action.SEND_PRE_READING: send_pre_reading,
     Action.SELF_EVALUATE: self_evaluate,
@@ -265,6 +311,13 @@ STEPS: dict[Action, Step] = {
     Action.SHARE_WITH_GOVERNOR: share_with_governor,
     Action.ACKNOWLEDGE: acknowledge,
     Action.RECORD_MID_YEAR: record_mid_year,
+}
+
+
+#: Actions whose next stage depends on the appraisal after the step (the governors' answers).
+ROUTES: dict[Action, Callable[[Appraisal], Stage]] = {
+    Action.CONFIRM_AVAILABILITY: _after_answer,
+    Action.DECLINE_AVAILABILITY: _after_answer,
 }
 
 

@@ -17,7 +17,7 @@ from appraisal.model import Actor, Appraisal, AuditEvent
 from appraisal.policy import CyclePolicy
 from appraisal.roles import Role
 from appraisal.stages import Action, Stage
-from appraisal.steps import STEPS, StepContext, describe
+from appraisal.steps import ROUTES, STEPS, StepContext, describe
 
 H, R, G = Role.HEADTEACHER, Role.REVIEWER, Role.GOVERNOR
 S, A = Stage, Action
@@ -34,16 +34,26 @@ BEFORE_MEETING = (
 
 @dataclass(frozen=True)
 class Rule:
-    """One row of the table: in `stage`, `action` by one of `roles` moves the appraisal `to`."""
+    """One row of the table: in `stage`, `action` by one of `roles` moves the appraisal `to`.
+
+    `also`: other stages the action may lead to, chosen by its route in `steps.ROUTES` (a
+    governor's answer moves the meeting on only once every governor has answered).
+    """
 
     stage: Stage
     action: Action
     to: Stage
     roles: frozenset[Role]
+    also: tuple[Stage, ...] = ()
+
+    @property
+    def outcomes(self) -> tuple[Stage, ...]:
+        """Every stage this rule may lead to."""
+        return (self.to, *self.also)
 
 
-def _rule(stage: Stage, action: Action, to: Stage, *roles: Role) -> Rule:
-    return Rule(stage, action, to, frozenset(roles))
+def _rule(stage: Stage, action: Action, to: Stage, *roles: Role, also=()) -> Rule:
+    return Rule(stage, action, to, frozenset(roles), tuple(also))
 
 
 RULES: tuple[Rule, ...] = (
@@ -53,8 +63,17 @@ RULES: tuple[Rule, ...] = (
     _rule(S.DATE_PROPOSED, A.PROPOSE_OTHER_DATE, S.DATE_COUNTER_PROPOSED, H),
     _rule(S.DATE_COUNTER_PROPOSED, A.ACCEPT_DATE, S.AWAITING_GOVERNOR, R),
     _rule(S.DATE_COUNTER_PROPOSED, A.PROPOSE_DATE, S.DATE_PROPOSED, R),
-    _rule(S.AWAITING_GOVERNOR, A.CONFIRM_AVAILABILITY, S.PREPARATION, G),
-    _rule(S.AWAITING_GOVERNOR, A.DECLINE_AVAILABILITY, S.AWAITING_DATE, G),
+    # Each governor answers; the meeting goes ahead once all have and one can attend.
+    _rule(
+        S.AWAITING_GOVERNOR, A.CONFIRM_AVAILABILITY, S.PREPARATION, G, also=[S.AWAITING_GOVERNOR]
+    ),
+    _rule(
+        S.AWAITING_GOVERNOR,
+        A.DECLINE_AVAILABILITY,
+        S.AWAITING_DATE,
+        G,
+        also=[S.AWAITING_GOVERNOR, S.PREPARATION],
+    ),
     _rule(S.AWAITING_GOVERNOR, A.PROPOSE_DATE, S.DATE_PROPOSED, R),
     _rule(S.PREPARATION, A.PROPOSE_DATE, S.DATE_PROPOSED, R),
     _rule(S.PREPARATION, A.SEND_PRE_READING, S.PREPARATION, R),
@@ -128,10 +147,14 @@ def apply(
     """Take one action: check the table and roles, run the step's guards, return the new state."""
     rule = check_allowed(appraisal, command.action, actor)
     changed = STEPS[command.action](appraisal, command, StepContext(actor, now, calendar, policy))
-    moves = rule.to is not appraisal.stage or command.action in _RESTARTS_CLOCK
+    route = ROUTES.get(command.action)
+    to = route(changed) if route is not None else rule.to
+    if to not in rule.outcomes:
+        raise AssertionError(f"{command.action} led to {to}, which its rule does not list")
+    moves = to is not appraisal.stage or command.action in _RESTARTS_CLOCK
     new = replace(
         changed,
-        stage=rule.to,
+        stage=to,
         version=appraisal.version + 1,
         stage_entered_at=now if moves else appraisal.stage_entered_at,
     )
@@ -141,7 +164,7 @@ def apply(
         at=now,
         action=command.action.value,
         from_stage=appraisal.stage,
-        to_stage=rule.to,
+        to_stage=to,
         detail=describe(command, calendar),
     )
     return Transition(new, event)
@@ -151,9 +174,9 @@ def mermaid() -> str:
     """The table as a Mermaid state diagram (the README shows it; a test keeps them in step)."""
     lines = ["stateDiagram-v2", f"    [*] --> {S.AWAITING_DATE.value}"]
     for rule in RULES:
-        if rule.to is rule.stage:
-            continue
         who = "/".join(sorted(role.value for role in rule.roles))
-        lines.append(f"    {rule.stage.value} --> {rule.to.value}: {rule.action.value} ({who})")
+        for to in rule.outcomes:
+            if to is not rule.stage:
+                lines.append(f"    {rule.stage.value} --> {to.value}: {rule.action.value} ({who})")
     lines.append(f"    {S.COMPLETE.value} --> [*]")
     return "\n".join(lines)

@@ -152,7 +152,7 @@ def appraisals_on(day: date, n: int) -> list[Appraisal]:
             school_name=f"School {school}",
             headteacher_id=head,
             reviewer_id=reviewer,
-            governor_id=governor,
+            governor_ids=(governor,),
         )
         found.append(appraisal)
     return found

@@ -19,7 +19,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, Opera
 
 from appraisal.errors import DomainError
 from appraisal.policy import academic_year_of
-from appraisal.roster import RosterRejected, parse_roster
+from appraisal.ports import RosterChanges
+from appraisal.roles import SCHOOL_ROLES, Role
+from appraisal.roster import RosterProblem, RosterRejected, parse_roster
 from appraisal.status import StatusLine
 from appraisal.text import compact_date
 from bot.settings import Settings, SettingsError, load_settings
@@ -115,6 +117,9 @@ def _run(settings: Settings, work: Callable[[Product], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except DomainError as exc:
         err_print(exc.message)
+        for problem in getattr(exc, "problems", None) or []:
+            if isinstance(problem, RosterProblem):
+                err_print(f"  {problem}")
         raise typer.Exit(1) from None
     except (OperationalError, DBAPIError, OSError) as exc:
         reason = getattr(exc, "orig", None) or exc
@@ -124,14 +129,41 @@ def _run(settings: Settings, work: Callable[[Product], Awaitable[T]]) -> T:
         raise typer.Exit(2) from None
 
 
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change, and change nothing.")
+]
+
+
+def print_roster_changes(changes: RosterChanges, rows: str, dry_run: bool) -> None:
+    """What an import or assignment changed (or would change): rows, then people on appraisals."""
+    verb = "would change" if dry_run else "changed"
+    if not changes.changed:
+        out_print(f"Roster unchanged: {rows} already match.")
+    else:
+        counts = "; ".join(f"{k}: {v}" for k, v in changes.counts().items())
+        head = (
+            "Dry run, nothing was changed. The roster would be imported"
+            if dry_run
+            else ("Roster imported")
+        )
+        out_print(f"{head} ({rows}). {counts or 'No roster rows changed'}.")
+    if changes.participants:
+        out_print(f"Open appraisals whose people {verb}:")
+        for move in changes.participants:
+            out_print(f"  {move}")
+    for note in changes.notes:
+        out_print(f"  {note}")
+
+
 @roster_app.command("import")
 def roster_import(
     file: Annotated[
         Path, typer.Argument(help="CSV: school_urn,school_name,role,name,email,aad_object_id")
     ],
     now: NowOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
-    """Make the roster match a CSV file; a file with any bad row is refused whole."""
+    """Make the roster match a CSV file; open appraisals follow it. A bad file is refused whole."""
     settings = _settings()
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -152,12 +184,41 @@ def roster_import(
             err_print(f"  {file.name} {problem}")
         raise typer.Exit(1) from None
     moment = _now(now, settings)
-    changes = _run(settings, lambda p: p.roster.import_entries(entries, moment))
-    if not changes.changed:
-        out_print(f"Roster unchanged: {len(entries)} rows already match.")
-        return
-    parts = [f"{k.replace('_', ' ')}: {v}" for k, v in vars(changes).items() if v]
-    out_print(f"Roster imported ({len(entries)} rows). " + "; ".join(parts) + ".")
+    changes = _run(settings, lambda p: p.roster.import_entries(entries, moment, dry_run=dry_run))
+    print_roster_changes(changes, f"{len(entries)} rows", dry_run)
+
+
+@roster_app.command("assign")
+def roster_assign(
+    school: Annotated[str, typer.Option(help="The school's URN.")],
+    role: Annotated[str, typer.Option(help="headteacher, reviewer, governor or adviser.")],
+    email: Annotated[
+        list[str],
+        typer.Option(help="Who holds the role now; repeat it for up to three governors."),
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Their name, for someone not yet on the roster.")
+    ] = None,
+    now: NowOption = None,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Name who holds a role at one school now, with the checks and audit of an import."""
+    settings = _settings()
+    chosen = role.strip().lower()
+    if chosen not in {r.value for r in SCHOOL_ROLES}:
+        err_print(
+            f"--role '{role}' is not a role held for one school: use headteacher, reviewer, "
+            "governor or adviser."
+        )
+        raise typer.Exit(2)
+    moment = _now(now, settings)
+    changes = _run(
+        settings,
+        lambda p: p.roster.assign(
+            school.strip(), Role(chosen), email, moment, name=name, dry_run=dry_run
+        ),
+    )
+    print_roster_changes(changes, f"school {school.strip()}", dry_run)
 
 
 @cycle_app.command("start")
@@ -167,7 +228,7 @@ def cycle_start(
     ] = None,
     now: NowOption = None,
 ) -> None:
-    """Open the year's appraisal for every school with a headteacher and a governor."""
+    """Open the year's appraisal for every school with a headteacher."""
     settings = _settings()
     moment = _now(now, settings)
     chosen = year if year is not None else academic_year_of(moment.date())
@@ -181,7 +242,8 @@ def cycle_start(
 
     report = _run(settings, work)
     for label in report.opened:
-        out_print(f"opened   {label}")
+        waiting = label in report.without_governor
+        out_print(f"opened   {label}" + (": no appointed governor yet" if waiting else ""))
     for label in report.already_open:
         out_print(f"open     {label} (already)")
     for label, why in report.skipped:
@@ -190,6 +252,11 @@ def cycle_start(
         f"{len(report.opened)} opened, {len(report.already_open)} already open, "
         f"{len(report.skipped)} skipped."
     )
+    if report.without_governor:
+        out_print(
+            "The governor's step waits until the roster names an appointed governor; "
+            "they are welcomed when it does."
+        )
     if report.skipped:
         raise typer.Exit(1)
 
@@ -212,6 +279,8 @@ def print_status(lines: list[StatusLine], title: str) -> None:
             )
         if line.meeting_after_target:
             flags.append("meeting after trust target")
+        if line.no_governor:
+            flags.append(f"blocked: {line.blocked}" if line.blocked else "no appointed governor")
         table.add_row(
             f"{line.school_name} ({line.school_urn})",
             line.headteacher_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -42,6 +43,7 @@ log = logging.getLogger("htpm.bot")
 #: The commands a person can type (the Teams manifest lists the same ones).
 COMMANDS = ("help", "status", "next")
 HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "?", "menu"})
+_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}")
 
 
 def card_message(card: dict) -> Activity:
@@ -52,6 +54,16 @@ def card_message(card: dict) -> Activity:
 def _teams_id(activity: Activity) -> str | None:
     """The sender's Teams user id (for a card's refresh.userIds)."""
     return activity.from_property.id if activity.from_property else None
+
+
+def member_email(email: str | None, upn: str | None) -> str | None:
+    """The address to find a Teams member on the roster by: their email, else a plain UPN."""
+    address = (email or "").strip() or (upn or "").strip()
+    # A guest's `#EXT#` UPN is a name the trust's tenant made up from the address they were
+    # invited at, not their address (and `a_b_c.example` decodes two ways): never an identity.
+    if "#ext#" in address.lower() or not _EMAIL.fullmatch(address):
+        return None
+    return address
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -147,7 +159,7 @@ class HtpmBot(TeamsActivityHandler):
             except Exception as exc:  # the connector may refuse; the person is then unknown
                 log.warning("could not look up the member: %s", logs.describe_exception(exc))
                 return None
-            return member.email or member.user_principal_name
+            return member_email(member.email, member.user_principal_name)
 
         person = await self._identity.identify(
             sender.aad_object_id, email_from_teams, self._clock()

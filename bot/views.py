@@ -85,13 +85,7 @@ class Views:
             seen = visibility(roles)
             if seen is Visibility.NONE:
                 return None
-            participants = (
-                appraisal.headteacher_id,
-                appraisal.reviewer_id,
-                appraisal.governor_id,
-                appraisal.adviser_id,
-            )
-            names = await tx.people.names(sorted({p for p in participants if p is not None}))
+            names = await tx.people.names(sorted(appraisal.participant_ids))
             draft = await tx.drafts.parts(appraisal.id, person.id)
         return StepView(
             appraisal=appraisal,

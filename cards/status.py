@@ -33,6 +33,16 @@ def _appraisal_block(line: StatusLine, viewer_id: int, tz: tzinfo) -> Container:
         if line.meeting_after_target:
             meeting += " (after the trust's target date)"
         items.append(text(meeting, spacing="None"))
+    if line.no_governor:
+        items.append(
+            text(
+                f"Waiting: {line.blocked}. The roster needs to name one."
+                if line.blocked
+                else "No appointed governor yet: the roster needs to name one.",
+                spacing="Small",
+                weight="Bolder",
+            )
+        )
     for step in line.owed:
         items.append(
             text(

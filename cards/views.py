@@ -48,6 +48,17 @@ class StepView:
         """A participant's name ('' when unknown)."""
         return self.names.get(person_id, "") if person_id is not None else ""
 
+    def holders(self, role: Role, fallback: str = "") -> str:
+        """The names of everyone holding `role` ('Ann Lee and Tom Ray'), else `fallback`."""
+        names = [self.name(p) for p in self.appraisal.holders_of(role) if self.name(p)]
+        if len(names) > 1:
+            return f"{', '.join(names[:-1])} and {names[-1]}"
+        return names[0] if names else fallback
+
+    def governors(self) -> str:
+        """The appointed governors' names, or 'the appointed governor' when none is known."""
+        return self.holders(Role.GOVERNOR, "the appointed governor")
+
     def owes(self, role: Role) -> bool:
         """True when the viewer holds `role` on this appraisal."""
         return role in self.viewer_roles

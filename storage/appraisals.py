@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, insert, or_, select, text, update
+from sqlalchemy import Select, bindparam, case, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appraisal.model import Appraisal, AuditEvent
@@ -14,7 +14,7 @@ from appraisal.ports import Schedule, StaleVersion
 from appraisal.record import Objective
 from appraisal.stages import Stage
 from storage.codec import from_json, to_json
-from storage.tables import AppraisalRow, AuditRow, SchoolRow
+from storage.tables import AppraisalGovernorRow, AppraisalRow, AuditRow, SchoolRow
 
 #: Fields kept in their own columns; everything else of an Appraisal lives in `record`.
 _COLUMNS = (
@@ -23,7 +23,6 @@ _COLUMNS = (
     "nation",
     "headteacher_id",
     "reviewer_id",
-    "governor_id",
     "adviser_id",
     "led_by_rel",
     "stage",
@@ -93,13 +92,34 @@ class SqlAppraisals:
         row = AppraisalRow(**_row(appraisal, schedule))
         self._s.add(row)
         await self._s.flush()
+        await self.set_governors(row.id, appraisal.governor_ids)
         return _appraisal(row, appraisal.school_name)
 
     async def add_many(self, scheduled: Sequence[tuple[Appraisal, Schedule]]) -> None:
-        """Store many new appraisals in one statement (bulk loads; their ids are the store's)."""
-        if scheduled:
+        """Store many new appraisals (bulk loads; their ids are the store's)."""
+        if not scheduled:
+            return
+        ids = await self._s.scalars(
+            insert(AppraisalRow.__table__).returning(AppraisalRow.id, sort_by_parameter_order=True),
+            [_row(a, s) for a, s in scheduled],
+        )
+        links = [
+            {"appraisal_id": i, "person_id": g}
+            for i, (a, _) in zip(ids, scheduled, strict=True)
+            for g in a.governor_ids
+        ]
+        if links:
+            await self._s.execute(insert(AppraisalGovernorRow.__table__), links)
+
+    async def set_governors(self, appraisal_id: int, governor_ids: Sequence[int]) -> None:
+        """Index the appraisal under exactly these governors (its record holds the same ids)."""
+        await self._s.execute(
+            delete(AppraisalGovernorRow).where(AppraisalGovernorRow.appraisal_id == appraisal_id)
+        )
+        if governor_ids:
             await self._s.execute(
-                insert(AppraisalRow.__table__), [_row(a, s) for a, s in scheduled]
+                insert(AppraisalGovernorRow.__table__),
+                [{"appraisal_id": appraisal_id, "person_id": g} for g in governor_ids],
             )
 
     async def update(self, appraisal: Appraisal, expected_version: int, schedule: Schedule) -> None:
@@ -143,11 +163,19 @@ class SqlAppraisals:
                 or_(
                     AppraisalRow.headteacher_id == person_id,
                     AppraisalRow.reviewer_id == person_id,
-                    AppraisalRow.governor_id == person_id,
                     AppraisalRow.adviser_id == person_id,
+                    AppraisalRow.id.in_(
+                        select(AppraisalGovernorRow.appraisal_id).where(
+                            AppraisalGovernorRow.person_id == person_id
+                        )
+                    ),
                 )
             )
         )
+
+    async def open_ones(self) -> list[Appraisal]:
+        """Every appraisal not yet complete."""
+        return await self._all(nudged_by_query(None))
 
     async def due_by(self, day: date) -> list[Appraisal]:
         return await self._all(_select().where(AppraisalRow.next_due_on <= day))

@@ -189,13 +189,40 @@ class SqlRoster:
         )
         people = {p.id: p for p in await _people(self._s, person_rows)}
         members: dict[str, dict[Role, Person]] = defaultdict(dict)
-        for r in roles:
-            if Role(r.role) in SCHOOL_ROLES and r.school_urn is not None:
-                members[r.school_urn][Role(r.role)] = people[r.person_id]
+        governors: dict[str, list[Person]] = defaultdict(list)
+        for r in sorted(roles, key=lambda r: r.id):  # governors in the order they were added
+            role = Role(r.role)
+            if role is Role.GOVERNOR and r.school_urn is not None:
+                governors[r.school_urn].append(people[r.person_id])
+            elif role in SCHOOL_ROLES and r.school_urn is not None:
+                members[r.school_urn][role] = people[r.person_id]
         return [
-            SchoolTeam(urn, s.name, s.nation, members[urn])
+            SchoolTeam(urn, s.name, s.nation, members[urn], tuple(governors[urn]))
             for urn, s in schools.items()
-            if urn in members
+            if urn in members or urn in governors
+        ]
+
+    async def entries(self) -> list[RosterEntry]:
+        """The stored roster as the rows of a file that would import it unchanged."""
+        query = (
+            select(RoleRow, PersonRow, SchoolRow)
+            .join(PersonRow, PersonRow.id == RoleRow.person_id)
+            .outerjoin(SchoolRow, SchoolRow.urn == RoleRow.school_urn)
+            .order_by(RoleRow.id)
+        )
+        rows = (await self._s.execute(query)).all()
+        return [
+            RosterEntry(
+                line=n,
+                role=Role(role.role),
+                name=person.name,
+                email=person.email,
+                aad_object_id=person.aad_object_id,
+                school_urn=school.urn if school else None,
+                school_name=school.name if school else None,
+                nation=school.nation if school else None,
+            )
+            for n, (role, person, school) in enumerate(rows, start=2)
         ]
 
 

@@ -91,7 +91,6 @@ class AppraisalRow(Base):
     nation: Mapped[str] = mapped_column(String(32))
     headteacher_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    governor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     adviser_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     led_by_rel: Mapped[bool] = mapped_column(Boolean)
     stage: Mapped[str] = mapped_column(String(32))
@@ -103,7 +102,17 @@ class AppraisalRow(Base):
     # The day the nudge job next reads this row (a change: that day; a run: the next nudge day).
     nudges_from: Mapped[date | None] = mapped_column(Date, index=True)
     # Objectives, evaluations, evidence and the meeting record: confidential, never logged.
+    # The governors' ids are here too (`governor_ids`); `appraisal_governors` indexes them.
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AppraisalGovernorRow(Base):
+    """Which appraisals each appointed governor is on: the index behind "my appraisals"."""
+
+    __tablename__ = "appraisal_governors"
+
+    appraisal_id: Mapped[int] = mapped_column(ForeignKey("appraisals.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
 
 
 class AuditRow(Base):

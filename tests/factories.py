@@ -146,7 +146,7 @@ def new_appraisal(previous: tuple[Objective, ...] = PREVIOUS, led_by_rel: bool =
         nation="england",
         headteacher_id=HEAD,
         reviewer_id=REVIEWER,
-        governor_id=GOVERNOR,
+        governor_ids=(GOVERNOR,),
         adviser_id=ADVISER,
         led_by_rel=led_by_rel,
         stage=Stage.AWAITING_DATE,

@@ -58,7 +58,7 @@ async def _insert(trust: Trust, stage: Stage) -> Appraisal:
                 school_name=f"School {urn}",
                 headteacher_id=p["hannah"],
                 reviewer_id=p["rhona"],
-                governor_id=p["gareth"],
+                governor_ids=(p["gareth"],),
                 adviser_id=p["alan"],
             ),
             Schedule(None, None),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from microsoft_teams.cards import CardElement, Container
 
 from appraisal.record import Progress
-from appraisal.roles import Role
 from appraisal.stages import Action
 from cards.common import text
 from cards.fields import LIMITS
@@ -62,8 +61,7 @@ def record_mid_year(c: Ctx) -> Page:
         body.append(text("The meeting has not been recorded, so there is nothing to review."))
         objectives = ()
     else:
-        holder_id = a.governor_id if record.mid_year_holder is Role.GOVERNOR else a.reviewer_id
-        holder = view.name(holder_id) or f"the {record.mid_year_holder.label}"
+        holder = view.holders(record.mid_year_holder, f"the {record.mid_year_holder.label}")
         body.append(
             text(
                 f"The meeting agreed that {holder} holds the mid-year review in "

@@ -117,9 +117,10 @@ def issue_final(c: Ctx) -> Page:
 def share_with_governor(c: Ctx) -> Page:
     """Headteacher shares the final record with the appointed governor in one tap."""
     a, view = c.appraisal, c.view
-    governor = view.name(a.governor_id) or "the appointed governor"
+    governor = view.governors()
     reviewer = view.name(a.reviewer_id) or "The reviewer"
-    lines = [text(f"Share the completed record with {governor}, the appointed governor.")]
+    plural = "s" if len(a.governor_ids) > 1 else ""
+    lines = [text(f"Share the completed record with {governor}, the appointed governor{plural}.")]
     if a.led_by_rel:
         lines.append(
             subtle("A Regional Education Lead led this review, so it also goes to the DCEO.")

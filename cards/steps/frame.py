@@ -8,6 +8,7 @@ from typing import Any
 from microsoft_teams.cards import ActionSet, CardElement, Container, RefreshDefinition
 
 from appraisal.record import EvidenceItem
+from appraisal.roles import Role
 from appraisal.status import OwedStep
 from appraisal.text import long_date
 from appraisal.visibility import Visibility
@@ -96,9 +97,14 @@ def _deadlines(c: Ctx, page: Page) -> list[CardElement]:
 
 def _people(c: Ctx) -> CardElement:
     a, view = c.appraisal, c.view
-    who = [("Headteacher", a.headteacher_id), ("Reviewer", a.reviewer_id)]
-    who.append(("Governor", a.governor_id))
-    parts = [f"{label}: {view.name(pid)}" for label, pid in who if view.name(pid)]
+    who = [
+        ("Headteacher", view.holders(Role.HEADTEACHER)),
+        ("Reviewer", view.holders(Role.REVIEWER)),
+        ("Governors" if len(a.governor_ids) > 1 else "Governor", view.holders(Role.GOVERNOR)),
+    ]
+    parts = [f"{label}: {names}" for label, names in who if names]
+    if not a.governor_ids:
+        parts.append("No appointed governor yet")
     return subtle(" · ".join(parts), spacing="None")
 
 

@@ -48,7 +48,7 @@ def send_pre_reading(c: Ctx) -> Page:
     """Reviewer sends the pre-reading pack five working days before the meeting."""
     a, view = c.appraisal, c.view
     head = view.name(a.headteacher_id) or "the headteacher"
-    governor = view.name(a.governor_id) or "the appointed governor"
+    governor = view.governors()
     if a.is_first_cycle:
         record = f"This is {head}'s first cycle with the trust, so there is no previous record."
     else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from microsoft_teams.cards import ActionSet, CardElement, Container
 
 from appraisal.record import MeetingRecord, Objective
-from appraisal.roles import Role
 from appraisal.text import long_date
 from cards.common import run, runs, text
 from cards.steps.base import Ctx, field_line, section, subtle
@@ -99,11 +98,10 @@ def objectives(c: Ctx, record: MeetingRecord) -> list[CardElement]:
 
 def arrangements(c: Ctx, record: MeetingRecord) -> list[CardElement]:
     """CPD and support, wellbeing, monitoring, evidence and the mid-year review."""
-    view, a = c.view, c.appraisal
-    holder_id = a.governor_id if record.mid_year_holder is Role.GOVERNOR else a.reviewer_id
+    view = c.view
     holder = record.mid_year_holder.label
-    if view.name(holder_id):
-        holder = f"{view.name(holder_id)} ({holder})"
+    if view.holders(record.mid_year_holder):
+        holder = f"{view.holders(record.mid_year_holder)} ({holder})"
     items = [
         field_line(c, "CPD and support", record.cpd_and_support),
         field_line(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from appraisal.roles import Role
-from appraisal.roster import COLUMNS, RosterProblem, RosterRejected, parse_roster
+from appraisal.roster import (
+    COLUMNS,
+    MAX_GOVERNORS,
+    RosterProblem,
+    RosterRejected,
+    parse_roster,
+)
 
 HEADER = ",".join(COLUMNS)
 GUID_HEAD = "7C9E6679-7425-40DE-944B-E07FC1F90AE7"
@@ -312,6 +318,266 @@ def test_one_bad_row_refuses_the_whole_file():
         parse_roster(csv_text(*VALID_ROWS, ",,dceo,X,not-an-email,"))
     assert [p.line for p in caught.value.problems] == [8]
     assert "1 problem found" in caught.value.message
+
+
+# --- appointed governors: one to three per school -------------------------------------------
+
+HEAD = "100001,Brookside,headteacher,Hannah Lewis,hannah@trust.example,"
+GOVERNORS = [
+    "100001,Brookside,governor,Gareth Evans,gareth@trust.example,",
+    "100001,Brookside,governor,Grace Miller,grace@trust.example,",
+    "100001,Brookside,governor,Gwen Owen,gwen@trust.example,",
+    "100001,Brookside,governor,Glyn Hughes,glyn@trust.example,",
+    "100001,Brookside,governor,Gail Price,gail@trust.example,",
+]
+
+
+def test_a_school_has_at_most_three_appointed_governors():
+    assert MAX_GOVERNORS == 3
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_two_or_three_governors_for_one_school_are_accepted(count):
+    entries = parse_roster(csv_text(HEAD, *GOVERNORS[:count]))
+    governors = [e for e in entries if e.role is Role.GOVERNOR]
+    assert [(e.line, e.school_urn) for e in governors] == [
+        (line, "100001") for line in range(3, 3 + count)
+    ]
+
+
+def test_a_fourth_governor_is_refused_on_its_line_naming_the_three():
+    problem = only_problem(csv_text(HEAD, *GOVERNORS[:4]))  # governors on lines 3-6
+    assert problem.line == 6
+    assert problem.message == (
+        "school 100001 already has three appointed governors (lines 3, 4, 5); "
+        "a school has at most three"
+    )
+
+
+def test_a_fifth_governor_is_refused_too_and_names_the_first_three():
+    problems = problems_of(csv_text(HEAD, *GOVERNORS))  # governors on lines 3-7
+    assert [p.line for p in problems] == [6, 7]
+    assert all(
+        "already has three appointed governors (lines 3, 4, 5)" in p.message for p in problems
+    )
+
+
+def test_a_fourth_governor_at_another_school_does_not_count():
+    rows = [*GOVERNORS[:3], "100002,St Anne's,governor,Glyn Hughes,glyn@trust.example,"]
+    assert [e.school_urn for e in parse_roster(csv_text(*rows))] == ["100001"] * 3 + ["100002"]
+
+
+def test_a_second_reviewer_and_a_second_adviser_are_still_refused():
+    problems = problems_of(
+        csv_text(
+            "100001,Brookside,reviewer,Rhona Patel,rhona@trust.example,",  # 2
+            "100001,Brookside,adviser,Alex Adviser,alex@advisers.example,",  # 3
+            "100001,Brookside,reviewer,Rob Lee,rob@trust.example,",  # 4
+            "100001,Brookside,adviser,Ann Other,ann@advisers.example,",  # 5
+        )
+    )
+    assert [(p.line, p.message) for p in problems] == [
+        (4, "school 100001 already has a reviewer (line 2)"),
+        (5, "school 100001 already has an adviser (line 3)"),
+    ]
+
+
+# --- separation of duties: one school role per person per school -----------------------------
+
+
+def test_the_headteacher_cannot_also_be_a_governor_of_the_school():
+    problem = only_problem(
+        csv_text(
+            *GOVERNORS[:1],  # 2
+            "100001,Brookside,headteacher,Jo Rees,jo@trust.example,",  # 3
+            "100001,Brookside,governor,Jo Rees,Jo@Trust.example,",  # 4
+        )
+    )
+    assert problem.line == 4
+    assert problem.message == (
+        "jo@trust.example is already the headteacher of school 100001 (line 3); "
+        "one person cannot be both headteacher and appointed governor of one school"
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "phrase"),
+    [
+        ("reviewer", "governor", "both reviewer and appointed governor"),
+        ("headteacher", "reviewer", "both headteacher and reviewer"),
+        ("governor", "adviser", "both appointed governor and external adviser"),
+        ("adviser", "headteacher", "both external adviser and headteacher"),
+    ],
+)
+def test_one_person_cannot_hold_two_school_roles_at_one_school(first, second, phrase):
+    problem = only_problem(
+        csv_text(
+            f"100001,Brookside,{first},Jo Rees,jo@trust.example,",  # 2
+            "100002,St Anne's,headteacher,Sam Stone,sam@trust.example,",  # 3
+            f"100001,Brookside,{second},Jo Rees,jo@trust.example,",  # 4
+        )
+    )
+    assert problem.line == 4
+    assert "jo@trust.example is already the" in problem.message
+    assert f"of school 100001 (line 2); one person cannot be {phrase} of one school" in (
+        problem.message
+    )
+
+
+def test_a_third_role_at_the_same_school_names_the_first():
+    problems = problems_of(
+        csv_text(
+            "100001,Brookside,headteacher,Jo Rees,jo@trust.example,",  # 2
+            "100001,Brookside,governor,Jo Rees,jo@trust.example,",  # 3
+            "100001,Brookside,adviser,Jo Rees,jo@trust.example,",  # 4
+        )
+    )
+    assert [p.line for p in problems] == [3, 4]
+    assert "already the headteacher of school 100001 (line 2)" in problems[1].message
+    assert "both headteacher and external adviser" in problems[1].message
+
+
+def test_a_repeated_row_is_reported_as_a_repeat_not_as_a_second_role():
+    problems = problems_of(
+        csv_text(
+            "100001,Brookside,headteacher,Jo Rees,jo@trust.example,",  # 2
+            "100001,Brookside,governor,Jo Rees,jo@trust.example,",  # 3
+            "100001,Brookside,governor,Jo Rees,jo@trust.example,",  # 4
+        )
+    )
+    assert [(p.line, p.message.split(";")[0]) for p in problems] == [
+        (3, "jo@trust.example is already the headteacher of school 100001 (line 2)"),
+        (4, "repeats line 3"),
+    ]
+
+
+def test_one_person_may_govern_two_schools():
+    entries = parse_roster(
+        csv_text(
+            "100001,Brookside,governor,Gareth Evans,gareth@trust.example,",
+            "100002,St Anne's,governor,Gareth Evans,gareth@trust.example,",
+        )
+    )
+    assert [(e.school_urn, e.role) for e in entries] == [
+        ("100001", Role.GOVERNOR),
+        ("100002", Role.GOVERNOR),
+    ]
+
+
+def test_a_headteacher_may_govern_another_school():
+    entries = parse_roster(
+        csv_text(
+            "100001,Brookside,headteacher,Hannah Lewis,hannah@trust.example,",
+            "100002,St Anne's,governor,Hannah Lewis,hannah@trust.example,",
+        )
+    )
+    assert [(e.school_urn, e.role) for e in entries] == [
+        ("100001", Role.HEADTEACHER),
+        ("100002", Role.GOVERNOR),
+    ]
+
+
+# --- the DCEO reviews every school that names no reviewer -------------------------------------
+
+DCEO = ",,dceo,Dana Whitfield,dana@trust.example,"
+
+
+@pytest.mark.parametrize(
+    ("role", "label"),
+    [
+        ("headteacher", "headteacher"),
+        ("governor", "appointed governor"),
+        ("adviser", "external adviser"),
+    ],
+)
+def test_the_dceo_cannot_hold_a_role_at_a_school_that_names_no_reviewer(role, label):
+    problem = only_problem(
+        csv_text(
+            DCEO,  # 2
+            "100002,St Anne's,reviewer,Rhona Patel,rhona@trust.example,",  # 3: another school
+            f"100003,Hillcrest,{role},Dana Whitfield,dana@trust.example,",  # 4
+        )
+    )
+    assert problem.line == 4
+    assert problem.message == (
+        "school 100003 names no reviewer, so the DCEO reviews it; "
+        f"dana@trust.example cannot also be its {label}"
+    )
+
+
+def test_the_dceo_conflict_is_found_whichever_row_comes_first():
+    problem = only_problem(
+        csv_text(
+            "100003,Hillcrest,headteacher,Dana Whitfield,dana@trust.example,",  # 2
+            "100002,St Anne's,headteacher,Sam Stone,sam@trust.example,",  # 3
+            DCEO,  # 4
+        )
+    )
+    assert problem.line == 2
+    assert "school 100003 names no reviewer, so the DCEO reviews it" in problem.message
+
+
+def test_the_dceo_may_lead_a_school_that_names_another_reviewer():
+    entries = parse_roster(
+        csv_text(
+            DCEO,
+            "100003,Hillcrest,headteacher,Dana Whitfield,dana@trust.example,",
+            "100003,Hillcrest,reviewer,Rhona Patel,rhona@trust.example,",
+        )
+    )
+    assert [(e.line, e.role) for e in entries] == [
+        (2, Role.DCEO),
+        (3, Role.HEADTEACHER),
+        (4, Role.REVIEWER),
+    ]
+
+
+def test_the_dceo_may_be_the_named_reviewer_of_a_school():
+    entries = parse_roster(
+        csv_text(
+            DCEO,
+            "100003,Hillcrest,headteacher,Priya Shah,priya@trust.example,",
+            "100003,Hillcrest,reviewer,Dana Whitfield,dana@trust.example,",
+        )
+    )
+    assert [(e.line, e.role, e.email) for e in entries] == [
+        (2, Role.DCEO, "dana@trust.example"),
+        (3, Role.HEADTEACHER, "priya@trust.example"),
+        (4, Role.REVIEWER, "dana@trust.example"),
+    ]
+
+
+def test_someone_who_is_not_the_dceo_may_hold_a_role_at_a_school_with_no_reviewer():
+    entries = parse_roster(
+        csv_text(DCEO, "100003,Hillcrest,headteacher,Priya Shah,p@trust.example,")
+    )
+    assert [e.role for e in entries] == [Role.DCEO, Role.HEADTEACHER]
+
+
+def test_every_school_role_problem_in_one_file_is_listed_on_its_line():
+    text = csv_text(
+        DCEO,  # 2
+        "100001,Brookside,headteacher,Jo Rees,jo@trust.example,",  # 3
+        *GOVERNORS[:3],  # 4, 5, 6
+        "100001,Brookside,governor,Jo Rees,jo@trust.example,",  # 7 fourth, and the headteacher
+        "100001,Brookside,reviewer,Rhona Patel,rhona@trust.example,",  # 8 fine
+        "100002,St Anne's,reviewer,Rhona Patel,rhona@trust.example,",  # 9 fine
+        "100002,St Anne's,governor,Rhona Patel,rhona@trust.example,",  # 10 reviewer too
+        "100003,Hillcrest,headteacher,Dana Whitfield,dana@trust.example,",  # 11 DCEO, no reviewer
+        "100003,Hillcrest,wizard,Merlin,merlin@trust.example,",  # 12 unknown role
+    )
+    problems = problems_of(text)
+    expected = [
+        (7, "already has three appointed governors (lines 4, 5, 6)"),
+        (7, "jo@trust.example is already the headteacher of school 100001 (line 3)"),
+        (10, "both reviewer and appointed governor of one school"),
+        (11, "school 100003 names no reviewer, so the DCEO reviews it"),
+        (12, "unknown role 'wizard'"),
+    ]
+    assert len(problems) == len(expected), [str(p) for p in problems]
+    for problem, (line, phrase) in zip(problems, expected, strict=True):
+        assert problem.line == line, str(problem)
+        assert phrase in problem.message, str(problem)
 
 
 # --- line numbers survive blank lines and multi-line fields -----------------------------------

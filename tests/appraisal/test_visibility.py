@@ -60,7 +60,7 @@ def test_a_governor_of_another_schools_appraisal_sees_nothing_of_this_one():
         id=2,
         school_urn="100002",
         headteacher_id=OUTSIDER,
-        governor_id=99,
+        governor_ids=(99,),
         adviser_id=None,
     )
     assert seen_by(99, appraisal=other_school) is Visibility.FULL

@@ -104,6 +104,7 @@ class Member:
     name: str
     aad_object_id: str
     email: str
+    upn: str | None = None  # the userPrincipalName, when not the email (a guest's `#EXT#` one)
 
     def json(self) -> dict[str, Any]:
         return {
@@ -111,7 +112,7 @@ class Member:
             "name": self.name,
             "aadObjectId": self.aad_object_id,
             "email": self.email,
-            "userPrincipalName": self.email,
+            "userPrincipalName": self.email if self.upn is None else self.upn,
             "tenantId": TENANT,
             "userRole": "user",
         }

@@ -258,26 +258,44 @@ def test_a_utf8_roster_with_a_bom_imports(db_path, tmp_path):
 # --- cycle start ------------------------------------------------------------------------------
 
 
-def test_cycle_start_opens_complete_schools_and_skips_one_without_a_governor(db_path, tmp_path):
+def test_cycle_start_opens_every_school_and_one_without_a_governor_waits(db_path, tmp_path):
     assert htpm("roster", "import", str(write(tmp_path, "r.csv", GOOD_ROSTER))).exit_code == 0
+
+    result = htpm(*START)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "opened   North School (200001)" in lines
+    assert "opened   South School (200002)" in lines
+    assert "opened   East School (200003): no appointed governor yet" in lines
+    assert "3 opened, 0 already open, 0 skipped." in lines
+    assert "waits until the roster names an appointed governor" in lines[-1]
+    assert "Traceback" not in result.output
+    east = query(db_path, "SELECT stage FROM appraisals WHERE school_urn = '200003'")
+    assert east == [(Stage.AWAITING_DATE.value,)]
+    assert query(
+        db_path,
+        "SELECT COUNT(*) FROM appraisal_governors g JOIN appraisals a ON a.id = g.appraisal_id "
+        "WHERE a.school_urn = '200003'",
+    ) == [(0,)]
+
+
+def test_cycle_start_skips_a_school_with_no_headteacher(db_path, tmp_path):
+    roster = GOOD_ROSTER + "200004,West School,governor,Wyn West,wyn@trust.example,\n"
+    assert htpm("roster", "import", str(write(tmp_path, "r.csv", roster))).exit_code == 0
 
     result = htpm(*START)
 
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    assert "opened   North School (200001)" in lines
-    assert "opened   South School (200002)" in lines
-    skipped = [line for line in lines if line.startswith("skipped")]
-    assert len(skipped) == 1, result.stdout
-    assert skipped[0].startswith("skipped  East School (200003): ")
-    assert "governor" in skipped[0]
-    assert lines[-1] == "2 opened, 0 already open, 1 skipped."
-    assert "Traceback" not in result.output
+    assert "skipped  West School (200004): no headteacher on the roster" in lines
+    assert "3 opened, 0 already open, 1 skipped." in lines
 
     stored = query(
         db_path,
-        "SELECT school_urn, year, stage, headteacher_id, reviewer_id, governor_id, led_by_rel "
-        "FROM appraisals ORDER BY school_urn",
+        "SELECT a.school_urn, a.year, a.stage, a.headteacher_id, a.reviewer_id, g.person_id, "
+        "a.led_by_rel FROM appraisals a JOIN appraisal_governors g ON g.appraisal_id = a.id "
+        "ORDER BY a.school_urn",
     )
     north, south = stored
     assert north == (
@@ -311,9 +329,10 @@ def test_cycle_start_again_reports_already_open_and_opens_nothing(db_path, tmp_p
     lines = result.stdout.splitlines()
     assert "open     North School (200001) (already)" in lines
     assert "open     South School (200002) (already)" in lines
+    assert "open     East School (200003) (already)" in lines
     assert not [line for line in lines if line.startswith("opened")]
-    assert lines[-1] == "0 opened, 2 already open, 1 skipped."
-    assert result.exit_code == 1  # East School is still incomplete
+    assert lines[-1] == "0 opened, 3 already open, 0 skipped."
+    assert result.exit_code == 0
     assert counts(db_path) == before
     assert query(db_path, "SELECT * FROM appraisals ORDER BY id") == appraisals
 
@@ -355,10 +374,11 @@ def test_status_shows_who_owes_the_next_step_and_flags_it_when_overdue(db_path, 
         urn: date.fromisoformat(day)
         for urn, day in query(db_path, "SELECT school_urn, next_due_on FROM appraisals")
     }
-    assert set(due) == {"200001", "200002"}
+    assert set(due) == {"200001", "200002", "200003"}
     expected = {
         "200001": ("North School (200001)", "Ann North", "Rob Review (reviewer)"),
         "200002": ("South School (200002)", "Sam South", "Dana Whitfield (reviewer)"),
+        "200003": ("East School (200003)", "Eve East", "Rob Review (reviewer)"),
     }
 
     on_time = htpm("status", "--now", f"{min(due.values()) - timedelta(days=1)}T09:00")
@@ -376,7 +396,9 @@ def test_status_shows_who_owes_the_next_step_and_flags_it_when_overdue(db_path, 
             assert compact_date(due[urn]) in row
         assert "OVERDUE" not in row_of(on_time.stdout, school)
         assert "OVERDUE (" in row_of(late.stdout, school)
-    assert "East School" not in late.stdout  # never opened
+    # East has no governor yet: flagged, while its date can still be arranged.
+    assert "no appointed governor" in row_of(late.stdout, "East School (200003)")
+    assert "no appointed governor" not in row_of(late.stdout, "North School (200001)")
 
 
 def test_status_with_no_appraisals_says_so(db_path):

@@ -14,6 +14,7 @@ TABLES = {
     "people",
     "roster_roles",
     "appraisals",
+    "appraisal_governors",
     "audit_events",
     "evidence_blobs",
     "conversation_refs",

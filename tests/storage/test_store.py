@@ -75,7 +75,7 @@ async def test_a_walked_appraisal_reads_back_exactly_as_written(db):
                 id=stored.id,
                 headteacher_id=stored.headteacher_id,
                 reviewer_id=stored.reviewer_id,
-                governor_id=stored.governor_id,
+                governor_ids=stored.governor_ids,
                 adviser_id=stored.adviser_id,
                 version=stored.version,
             )
