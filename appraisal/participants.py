@@ -8,7 +8,10 @@ headteacher is never changed: the appraisal is theirs.
 What the governors' answers then mean (`steps.governors_settled`): while the appraisal waits
 for them, answers of governors who left no longer count, and once every governor now named has
 answered it moves on as if they had just answered. Preparing for a meeting that no governor now
-named has said they can attend, it waits again for the governors (the meeting date is kept).
+named has said they can attend, it waits again for those who have not answered (the meeting
+date is kept), or needs a new date when all of them have said they cannot. A governor newly
+named while the governors' answer or acknowledgement is awaited has five working days from
+then, as if the step had just reached them.
 """
 
 from __future__ import annotations
@@ -122,10 +125,16 @@ def _settle(appraisal: Appraisal, now: datetime) -> Appraisal:
     elif a.stage is Stage.PREPARATION:
         ahead = a.meeting_at is not None and a.meeting_at > now
         if ahead and not any(a.answers().values()):
-            to = Stage.AWAITING_GOVERNOR
+            # Nobody now named can attend: ask whoever has not answered, else a new date.
+            to = governors_settled(a)
+            a = drop_date_if_nobody_can_attend(a)
     if to is a.stage:
         return a
     return replace(a, stage=to, stage_entered_at=now)
+
+
+#: Stages whose clock starts again for a governor newly named (five working days to answer).
+_GOVERNORS_ANSWER = (Stage.AWAITING_GOVERNOR, Stage.SHARED)
 
 
 def reassign(appraisal: Appraisal, holders: Holders, now: datetime) -> Reassignment:
@@ -159,6 +168,9 @@ def reassign(appraisal: Appraisal, holders: Holders, now: datetime) -> Reassignm
         led_by_rel=holders.led_by_rel,
     )
     settled = _settle(named, now)
+    added = set(governors) - set(a.governor_ids)
+    if added and settled.stage is a.stage and a.stage in _GOVERNORS_ANSWER:
+        settled = replace(settled, stage_entered_at=now)
     events = [AuditEvent(a.id, None, now, REASSIGN, a.stage, a.stage, _detail(c)) for c in changes]
     if settled.stage is not a.stage:
         events.append(

@@ -27,7 +27,7 @@ from appraisal.model import Appraisal, AuditEvent, roles_on
 from appraisal.ports import Person, UnitOfWork
 from appraisal.roles import Role
 from appraisal.stages import Action
-from appraisal.visibility import Visibility, visibility
+from appraisal.visibility import Visibility, redact, visibility
 from appraisal.workflow import check_allowed, rule_for
 from bot import files
 from bot.invoke import CARD_CONTENT_TYPE
@@ -240,7 +240,7 @@ class EvidenceChat:
         item = appraisal.evidence[-1]
         roles = roles_on(appraisal, person.id, person.trust_roles)
         return build_evidence_list_card(
-            appraisal, roles, self._tz, done=f"Added {item.ref}: {item.title}"
+            redact(appraisal, roles), roles, self._tz, done=f"Added {item.ref}: {item.title}"
         )
 
     async def _remove(self, person: Person, payload, now) -> Card:
@@ -257,7 +257,7 @@ class EvidenceChat:
         log.info("evidence removed", extra={"verb": REMOVE_EVIDENCE, "outcome": "done"})
         roles = roles_on(appraisal, person.id, person.trust_roles)
         return build_evidence_list_card(
-            appraisal, roles, self._tz, done=f"Removed {payload.evidence_ref}."
+            redact(appraisal, roles), roles, self._tz, done=f"Removed {payload.evidence_ref}."
         )
 
     async def _choose(self, person: Person, payload, now) -> Card:
@@ -298,7 +298,9 @@ class EvidenceChat:
                 return None
         if visibility(actor.roles) is not Visibility.FULL:
             return None
-        return build_evidence_list_card(appraisal, actor.roles, self._tz, **extra)
+        return build_evidence_list_card(
+            redact(appraisal, actor.roles), actor.roles, self._tz, **extra
+        )
 
     # --- copies -----------------------------------------------------------------------------
 

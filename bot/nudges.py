@@ -25,6 +25,7 @@ from typing import Any
 
 from appraisal.model import Appraisal
 from appraisal.nudges import (
+    APPOINTED,
     MEETING_DATE,
     Nudge,
     NudgePolicy,
@@ -52,6 +53,8 @@ class PreviewLine:
 
 def action_label(action: str) -> str:
     """What a nudge is about, as people say it."""
+    if action == APPOINTED:
+        return "Welcome to the appraisal"
     return "Meeting date" if action == MEETING_DATE else Action(action).label
 
 
@@ -140,7 +143,7 @@ class NudgeJob:
                 for nation, nudges in sorted(by_nation.items()):
                     calendar = ctx.calendars.for_nation(nation)
                     send_after = next_window(now, calendar, rules)
-                    queued += await tx.outbox.add_many(nudges, now, send_after)  # type: ignore[attr-defined]
+                    queued += await tx.outbox.add_many(nudges, now, send_after)
                 await tx.appraisals.set_nudges_from(next_days)
                 if fingerprint is not None:
                     await tx.job_state.put(JOB_NAME, fingerprint, now)  # type: ignore[attr-defined]

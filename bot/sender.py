@@ -60,8 +60,9 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from appraisal.nudges import in_window, next_window
+from appraisal.nudges import WELCOME, in_window, next_window
 from appraisal.ports import Person
+from appraisal.roles import Role
 from appraisal.stages import Action
 from appraisal.status import OwedStep
 from appraisal.text import short_date
@@ -89,6 +90,8 @@ _REASONS = {
 }
 #: Kinds about a step someone owes: not sent once that step is no longer owed.
 _STEP_KINDS = frozenset({"reminder", "due", "overdue", "escalation", "mid_year_open"})
+#: Kinds sent to someone as a participant: not sent once the roster has replaced them.
+_PARTICIPANT_KINDS = frozenset({*_STEP_KINDS, "pre_reading", WELCOME}) - {"escalation"}
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,24 @@ def notice_for(kind: str, action: str, owed: OwedStep | None) -> str:
     if kind == "mid_year_open":
         return f"The mid-year review window is open: {what} by {due}."
     return f"Reminder: {what} by {due}."
+
+
+def welcome_notice(view: StepView) -> str:
+    """The welcome to someone just named on an appraisal: who they are in it, what it needs now."""
+    a = view.appraisal
+    roles = sorted(r for r in view.viewer_roles if r is not Role.DCEO and r is not Role.ADMIN)
+    role = " and ".join(r.label for r in roles) or "a participant"
+    head = view.name(a.headteacher_id) or "the headteacher"
+    first = (
+        f"Welcome: the trust has named you {role} for {head}'s {a.academic_year} performance "
+        f"review at {a.school_name}. It is confidential to the people taking part."
+    )
+    mine = [s for s in view.owed if s.obligation.person_id == view.viewer_id]
+    if not mine:
+        return f"{first} Nothing is needed from you right now; I will message you when it is."
+    step = mine[0]
+    what = _action_phrase(step.obligation.action.value)
+    return f"{first} It needs you to {what}, by {short_date(step.obligation.due_on)}."
 
 
 class TokenBucket:
@@ -361,12 +382,16 @@ class OutboxSender:
 
     async def _card(self, row: ClaimedRow, person: Person) -> dict[str, Any]:
         view = await self._views.step_view(person, row.appraisal_id, self._clock(), None)
-        if view is None:
-            raise DeliveryFailed("the recipient may no longer see the appraisal", transient=False)
+        if view is None or (row.kind in _PARTICIPANT_KINDS and not view.viewer_roles):
+            # Replaced in the roster since (or never a participant): nothing for them now.
+            raise _NotNeeded("not sent: the recipient no longer takes part")
         owed = _owed_step(view, row)
         if owed is None and row.kind in _STEP_KINDS:
             raise _NotNeeded("not sent: the step was no longer owed")
-        notice = notice_for(row.kind, row.action, owed)
+        if row.kind == WELCOME:
+            notice = welcome_notice(view)
+        else:
+            notice = notice_for(row.kind, row.action, owed)
         step = row.action if row.kind != "escalation" else None
         return build_step_card(replace(view, notice=notice), step)
 

@@ -9,7 +9,7 @@ from appraisal.deadlines import obligations
 from appraisal.model import Appraisal, roles_on
 from appraisal.ports import Person
 from appraisal.status import OwedStep
-from appraisal.visibility import Visibility, visibility
+from appraisal.visibility import Visibility, parts_seen, redact, visibility
 from bot.wiring import Product
 from cards.common import confirmation, message_card
 from cards.help import build_help_card
@@ -88,7 +88,8 @@ class Views:
             names = await tx.people.names(sorted(appraisal.participant_ids))
             draft = await tx.drafts.parts(appraisal.id, person.id)
         return StepView(
-            appraisal=appraisal,
+            # Built from what this person may see now: a card cannot show more (SEES).
+            appraisal=redact(appraisal, roles),
             viewer_id=person.id,
             viewer_roles=roles,
             visibility=seen,
@@ -96,6 +97,7 @@ class Views:
             tz=self._tz,
             now=now,
             owed=self._owed(appraisal, names, now),
+            parts=parts_seen(roles, appraisal.stage),
             viewer_teams_id=teams_id,
             draft=draft,
             pre_reading=self._links,

@@ -9,7 +9,7 @@ from typing import Any
 from appraisal.model import Appraisal
 from appraisal.roles import Role
 from appraisal.status import OwedStep
-from appraisal.visibility import Visibility
+from appraisal.visibility import Part, Visibility
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class StepView:
     values: dict[str, Any] = field(default_factory=dict)
     draft: dict[str, Any] = field(default_factory=dict)
     pre_reading: tuple[Link, ...] = ()
+    #: The parts of the appraisal this viewer sees now (`appraisal.visibility.SEES`); the
+    #: appraisal itself has the others emptied.
+    parts: frozenset[Part] = frozenset()
 
     def name(self, person_id: int | None) -> str:
         """A participant's name ('' when unknown)."""

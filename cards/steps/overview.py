@@ -15,6 +15,7 @@ from cards.steps.record import (
     change_requests,
     meeting_record,
     mid_year,
+    not_shown_yet,
     part,
     previous_and_self,
     read_in_full,
@@ -75,8 +76,11 @@ def record(c: Ctx) -> Page:
     """The full record as it stands, for someone who owes nothing on it now."""
     a, view = c.appraisal, c.view
     body: list[CardElement] = []
-    if a.stage in BEFORE_MEETING:
+    if a.stage in BEFORE_MEETING or a.meeting_record is None:
+        # Also after the meeting for someone the draft is not shown to (the governors).
         body += previous_and_self(c)
+        if a.stage not in BEFORE_MEETING:
+            body += not_shown_yet(c)
     else:
         body += [
             *change_requests(c),

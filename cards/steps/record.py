@@ -6,6 +6,7 @@ from microsoft_teams.cards import ActionSet, CardElement, Container
 
 from appraisal.record import MeetingRecord, Objective
 from appraisal.text import long_date
+from appraisal.visibility import Part
 from cards.common import run, runs, text
 from cards.steps.base import Ctx, field_line, section, subtle
 
@@ -150,11 +151,24 @@ def mid_year(c: Ctx) -> list[CardElement]:
     return [section("Mid-year review", items)]
 
 
+def not_shown_yet(c: Ctx) -> list[CardElement]:
+    """In place of a record that exists but this viewer does not see yet (or nothing)."""
+    if c.appraisal.meeting_recorded_at is None or Part.MEETING_RECORD in c.view.parts:
+        return [text("The meeting has not been recorded yet.")]
+    return [
+        text(
+            "The record stays between the headteacher, the reviewer and the DCEO while it is "
+            "drafted and agreed. The headteacher shares the final record with the appointed "
+            "governors."
+        )
+    ]
+
+
 def meeting_record(c: Ctx, with_self: bool = False) -> list[CardElement]:
     """The whole meeting record: judgements, objectives, arrangements."""
     record = c.appraisal.meeting_record
     if record is None:
-        return [text("The meeting has not been recorded yet.")]
+        return not_shown_yet(c)
     return [*judgements(c, record, with_self), *objectives(c, record), *arrangements(c, record)]
 
 
@@ -162,7 +176,7 @@ def part(c: Ctx, step: str) -> list[CardElement]:
     """One part of the meeting record (for reading it in full)."""
     record = c.appraisal.meeting_record
     if record is None:
-        return [text("The meeting has not been recorded yet.")]
+        return not_shown_yet(c)
     if step == "record_judgements":
         return judgements(c, record) or [text("There were no objectives from last year.")]
     if step == "record_objectives":
