@@ -130,15 +130,40 @@ class AuditEvent:
     outcome: str = "done"
 
 
-def roles_on(appraisal: Appraisal, person_id: int, trust_roles: frozenset[Role]) -> frozenset[Role]:
-    """Every role a person holds on an appraisal: named on it, plus the trust-wide DCEO/admin."""
+def roles_on(
+    appraisal: Appraisal,
+    person_id: int,
+    trust_roles: frozenset[Role],
+    school_roles: frozenset[tuple[Role, str]] | None = None,
+) -> frozenset[Role]:
+    """Every role a person holds on an appraisal: named on it, plus the trust-wide DCEO/admin.
+
+    `school_roles`: the roles the roster gives the person now. Open appraisals always name
+    whom the roster names; a completed one keeps the people of its year, and a reviewer,
+    governor or adviser who has since left the role no longer sees it (the headteacher always
+    sees their own, and the DCEO every one).
+    """
     trust_wide = trust_roles & {Role.DCEO, Role.ADMIN}
-    return appraisal.participant_roles(person_id) | trust_wide
+    named = appraisal.participant_roles(person_id)
+    if school_roles is not None and appraisal.stage is Stage.COMPLETE:
+        named = frozenset(
+            role
+            for role in named
+            if role is Role.HEADTEACHER
+            or (role, appraisal.school_urn) in school_roles
+            or (role is Role.REVIEWER and Role.DCEO in trust_roles)
+        )
+    return named | trust_wide
 
 
-def actor_for(appraisal: Appraisal, person_id: int, trust_roles: frozenset[Role]) -> Actor:
+def actor_for(
+    appraisal: Appraisal,
+    person_id: int,
+    trust_roles: frozenset[Role],
+    school_roles: frozenset[tuple[Role, str]] | None = None,
+) -> Actor:
     """The actor a person is on an appraisal."""
-    return Actor(person_id, roles_on(appraisal, person_id, trust_roles))
+    return Actor(person_id, roles_on(appraisal, person_id, trust_roles, school_roles))
 
 
 __all__ = ["Action", "Actor", "Appraisal", "AuditEvent", "Stage", "actor_for", "roles_on"]

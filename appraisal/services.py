@@ -151,7 +151,7 @@ class AppraisalService:
             person = await tx.people.get(person_id)
         if appraisal is None or person is None:
             raise NotFound("That appraisal could not be found.")
-        actor = actor_for(appraisal, person.id, person.trust_roles)
+        actor = actor_for(appraisal, person.id, person.trust_roles, person.school_roles)
         if visibility(actor.roles) is Visibility.NONE:
             raise NotFound("That appraisal could not be found.")
         return appraisal, actor

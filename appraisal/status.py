@@ -150,7 +150,8 @@ class StatusService:
             else:
                 candidates = await tx.appraisals.involving(person_id)
             seen = {
-                a.id: visibility(roles_on(a, person.id, person.trust_roles)) for a in candidates
+                a.id: visibility(roles_on(a, person.id, person.trust_roles, person.school_roles))
+                for a in candidates
             }
             shown = [a for a in candidates if seen[a.id] is not Visibility.NONE]
             return await self._lines(tx, shown, now, seen)

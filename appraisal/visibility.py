@@ -49,11 +49,6 @@ class Part(StrEnum):
     CHANGE_REQUESTS = "change_requests"  # what the headteacher asked to change in the draft
     MID_YEAR_REVIEW = "mid_year_review"  # the mid-year review, once recorded
 
-    @property
-    def label(self) -> str:
-        """The part as the README's table names it."""
-        return self.value.replace("_", " ").capitalize()
-
 
 ALL_STAGES = frozenset(Stage)
 #: From the meeting on: the record exists, first as the reviewer's draft.
@@ -126,3 +121,41 @@ def redact(appraisal: Appraisal, roles: frozenset[Role]) -> Appraisal:
     if Part.MID_YEAR_REVIEW not in shown:
         hidden["mid_year_review"] = None
     return replace(appraisal, **hidden) if hidden else appraisal
+
+
+#: How the README's table names each set of stages.
+_WHEN = {
+    ALL_STAGES: "always",
+    AFTER_MEETING: "from the meeting",
+    SHARED: "once shared",
+    AGREEING_DRAFT: "while the draft is agreed",
+}
+_PART_NAMES = {
+    Part.STATUS: "stage, dates, who owes what",
+    Part.PRE_READING: "the pre-reading pack",
+    Part.PREVIOUS_OBJECTIVES: "last year's objectives",
+    Part.SELF_EVALUATION: "the headteacher's self-evaluation",
+    Part.EVIDENCE: "evidence",
+    Part.MEETING_RECORD: "the meeting record (draft, then final)",
+    Part.CHANGE_REQUESTS: "the headteacher's change requests",
+    Part.MID_YEAR_REVIEW: "the mid-year review",
+}
+
+
+def _when(stages: frozenset[Stage]) -> str:
+    if not stages:
+        return "—"
+    return _WHEN.get(stages) or ", ".join(s.label for s in Stage if s in stages)
+
+
+def markdown_table() -> str:
+    """`SEES` as the README shows it: one row per part, one column per role."""
+    roles = (_H, _R, _D, _G, _X, _A)
+    lines = [
+        "| | " + " | ".join(r.label for r in roles) + " |",
+        "|---" * (len(roles) + 1) + "|",
+    ]
+    for part, by_role in SEES.items():
+        cells = [_when(by_role.get(r, frozenset())) for r in roles]
+        lines.append(f"| {_PART_NAMES[part]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

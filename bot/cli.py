@@ -134,11 +134,13 @@ DryRunOption = Annotated[
 ]
 
 
-def print_roster_changes(changes: RosterChanges, rows: str, dry_run: bool) -> None:
+def print_roster_changes(
+    changes: RosterChanges, rows: str, dry_run: bool, unchanged: str | None = None
+) -> None:
     """What an import or assignment changed (or would change): rows, then people on appraisals."""
     verb = "would change" if dry_run else "changed"
     if not changes.changed:
-        out_print(f"Roster unchanged: {rows} already match.")
+        out_print(unchanged or f"Roster unchanged: {rows} already match.")
     else:
         counts = "; ".join(f"{k}: {v}" for k, v in changes.counts().items())
         head = (
@@ -218,7 +220,9 @@ def roster_assign(
             school.strip(), Role(chosen), email, moment, name=name, dry_run=dry_run
         ),
     )
-    print_roster_changes(changes, f"school {school.strip()}", dry_run)
+    urn = school.strip()
+    already = f"Roster unchanged: school {urn} already has them as its {Role(chosen).label}."
+    print_roster_changes(changes, f"school {urn}", dry_run, already)
 
 
 @cycle_app.command("start")

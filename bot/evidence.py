@@ -238,7 +238,7 @@ class EvidenceChat:
             return evidence_refused_card(refused.message)
         log.info("evidence added", extra={"verb": ADD_EVIDENCE, "outcome": "done"})
         item = appraisal.evidence[-1]
-        roles = roles_on(appraisal, person.id, person.trust_roles)
+        roles = roles_on(appraisal, person.id, person.trust_roles, person.school_roles)
         return build_evidence_list_card(
             redact(appraisal, roles), roles, self._tz, done=f"Added {item.ref}: {item.title}"
         )
@@ -255,7 +255,7 @@ class EvidenceChat:
             card = await self._list_card(person, payload.appraisal_id, notice=notice)
             return card or evidence_refused_card(refused.message)
         log.info("evidence removed", extra={"verb": REMOVE_EVIDENCE, "outcome": "done"})
-        roles = roles_on(appraisal, person.id, person.trust_roles)
+        roles = roles_on(appraisal, person.id, person.trust_roles, person.school_roles)
         return build_evidence_list_card(
             redact(appraisal, roles), roles, self._tz, done=f"Removed {payload.evidence_ref}."
         )

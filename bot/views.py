@@ -81,7 +81,7 @@ class Views:
                 appraisal = await tx.appraisals.get(appraisal_id)
             if appraisal is None:
                 return None
-            roles = roles_on(appraisal, person.id, person.trust_roles)
+            roles = roles_on(appraisal, person.id, person.trust_roles, person.school_roles)
             seen = visibility(roles)
             if seen is Visibility.NONE:
                 return None

@@ -162,8 +162,11 @@ class SqlRoster:
             (r.person_id, r.role, r.school_urn): r.id
             for r in await self._s.scalars(select(RoleRow))
         }
-        for key in wanted - existing.keys():
-            self._s.add(RoleRow(person_id=key[0], role=key[1], school_urn=key[2]))
+        # Added in the file's order: a school's governors are listed in that order.
+        ordered = list(dict.fromkeys((ids[e.email], e.role.value, e.school_urn) for e in entries))
+        for key in ordered:
+            if key not in existing:
+                self._s.add(RoleRow(person_id=key[0], role=key[1], school_urn=key[2]))
         stale = [existing[key] for key in existing.keys() - wanted]
         if stale:
             await self._s.execute(delete(RoleRow).where(RoleRow.id.in_(stale)))

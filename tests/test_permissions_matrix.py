@@ -94,7 +94,10 @@ async def test_every_action_by_every_role_at_this_stage(sqlite_db, stage: Stage)
                 allowed_seen.append((action, role))
                 continue
             before_events = await _done_events(trust)
-            with pytest.raises(ActionNotAllowed):
+            # A completed appraisal is seen by its reviewer, governor and adviser only while
+            # the roster still gives them that role at the school (here it never did).
+            left = stage is Stage.COMPLETE and role in (Role.REVIEWER, Role.GOVERNOR, Role.ADVISER)
+            with pytest.raises(NotFound if left else ActionNotAllowed):
                 await trust.appraisals.act(person, shared.id, command, now)
             assert await trust.appraisals.current(shared.id) == shared, (action, role)
             assert await _done_events(trust) == before_events, (action, role)

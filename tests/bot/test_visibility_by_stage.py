@@ -74,7 +74,8 @@ OLD_GOVERNOR.email = f"olly.old@{DEMO_DOMAIN}"
 
 
 def _row(urn: str, role: str, member: Member) -> str:
-    return f'{urn},"Brookside Primary School",{role},{member.name},{member.email},{member.aad_object_id}'
+    person = f"{member.name},{member.email},{member.aad_object_id}"
+    return f'{urn},"Brookside Primary School",{role},{person}'
 
 
 def roster(governor_row: str | None) -> str:
@@ -161,9 +162,9 @@ def allowed(person: str, stage: Stage) -> set[str]:
             seen |= set(CHANGES)  # until the headteacher approves
         if stage is S.COMPLETE:
             seen |= set(MID_YEAR)
-    elif person in ("gareth", "ada"):  # the appointed governor; the external adviser
-        if stage in SHARED_ON:
-            seen |= set(RECORD) | set(MID_YEAR)
+    elif person in ("gareth", "ada") and stage in SHARED_ON:
+        # The appointed governor and the external adviser: once the headteacher shares it.
+        seen |= set(RECORD) | set(MID_YEAR)
     return seen & present(stage)
 
 
