@@ -99,3 +99,54 @@ def test_starting_on_a_store_at_head_does_not_import_alembic(tmp_path):
         for _ in range(2)
     ]
     assert runs == ["True", "False"]  # the first start migrates; the next need not
+
+
+async def test_appraisals_stored_before_0006_keep_their_governor_and_answer(empty_db):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    await upgrade(empty_db.engine, "0005")
+    entered = datetime(2026, 9, 7, 9, tzinfo=UTC)
+    async with empty_db.engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO schools (urn, name, nation) VALUES ('100001', 'B', 'england')")
+        )
+        for n, email in enumerate(("h@x.example", "r@x.example", "g@x.example"), start=1):
+            await conn.execute(
+                text("INSERT INTO people (id, name, email) VALUES (:i, :e, :e)"),
+                {"i": n, "e": email},
+            )
+        for n, (year, stage) in enumerate(((2025, "complete"), (2026, "preparation")), start=1):
+            await conn.execute(
+                text(
+                    "INSERT INTO appraisals (id, school_urn, year, nation, headteacher_id, "
+                    "reviewer_id, governor_id, led_by_rel, stage, version, opened_at, "
+                    "stage_entered_at, record) VALUES (:id, '100001', :year, 'england', 1, 2, 3, "
+                    ":rel, :stage, 4, :at, :at, :record)"
+                ),
+                {
+                    "id": n,
+                    "year": year,
+                    "rel": True,
+                    "stage": stage,
+                    "at": entered,
+                    "record": '{"evidence_added": 2}',
+                },
+            )
+
+    await upgrade(empty_db.engine)
+
+    async with empty_db.uow() as tx:
+        old, current = await tx.appraisals.get(1), await tx.appraisals.get(2)
+        assert old.governor_ids == current.governor_ids == (3,)
+        assert old.evidence_added == 2  # the rest of the record is kept
+        assert old.availability == ()
+        assert [(a.governor_id, a.can_attend, a.at) for a in current.availability] == [
+            (3, True, entered)
+        ]
+        assert [a.id for a in await tx.appraisals.involving(3)] == [1, 2]
+    await downgrade(empty_db.engine, "0005")
+    async with empty_db.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT id, governor_id FROM appraisals"))).all()
+    assert sorted(rows) == [(1, 3), (2, 3)]
