@@ -333,3 +333,38 @@ async def test_a_school_with_no_governor_opens_waits_and_moves_on_once_one_is_na
         await card_of(world, gareth, verb, data)
         assert (await brookside(world)).stage is Stage.PREPARATION
         assert (await brookside(world)).meeting_at.date() == date(2026, 10, 14)
+
+
+async def test_a_reminder_queued_for_the_replaced_governor_is_not_sent(fresh_world):
+    from sqlalchemy import select
+
+    from appraisal.nudges import Nudge
+    from appraisal.roles import Role
+    from storage.tables import OutboxRow
+
+    world = fresh_world
+    await reach(world, Stage.AWAITING_GOVERNOR)
+    p = await ids(world)
+    day = world.clock[0].date()
+    reminder = Nudge(
+        p["brookside"], p["gareth"], Role.GOVERNOR, "confirm_availability", "reminder", day, day
+    )
+    async with world.product.ctx.uow() as tx:
+        assert await tx.outbox.add_many([reminder], world.clock[0], world.clock[0]) == 1
+        await tx.commit()
+
+    await reimport(world, roster_with({"governor": [NIA]}), world.clock[0])
+    await send_outbox(world)
+
+    gareth = world.members["gareth"]
+    assert not [
+        a
+        for a in world.connector.sent
+        if a["_conversation"] in (f"a:conv-{gareth.id}", f"a:new-{gareth.aad_object_id}")
+    ]
+    async with world.product.ctx.uow() as tx:
+        columns = (OutboxRow.status, OutboxRow.activity_id, OutboxRow.last_error)
+        found = await tx.session.execute(select(*columns).where(OutboxRow.key == reminder.key))
+        row = tuple(found.one())
+    assert row == ("sent", None, "not sent: the recipient no longer takes part")
+    assert welcome_cards(world, NIA)  # while the new governor is welcomed
