@@ -16,6 +16,7 @@ from bot.server import create_app
 from bot.settings import Settings
 from bot.wiring import Product, build
 from storage.database import Database
+from tests.bot.clikit import db_path  # noqa: F401 - the CLI tests' fixture
 from tests.bot.entra import entra, http_client, tls  # noqa: F401 - fixtures for bot tests
 from tests.bot.harness import (
     APP_ID,

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
-from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from appraisal.stages import Action, Stage
-from bot.cli import app
 from bot.demo import DEMO_DOMAIN, _demo_record
-
-runner = CliRunner()
+from tests.bot.clikit import htpm, query, write
 
 GOOD_ROSTER = """\
 school_urn,school_name,role,name,email,aad_object_id
@@ -59,32 +54,6 @@ BAD_PROBLEMS = [
 START = ["cycle", "start", "--year", "2026", "--now", "2026-09-01T09:00"]
 
 
-@pytest.fixture
-def db_path(tmp_path, monkeypatch) -> Path:
-    """A fresh SQLite file for the CLI; no other HTPM_* setting or .env file leaks in."""
-    for name in list(os.environ):
-        if name.startswith("HTPM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "1000")  # wide enough that table cells are never folded
-    path = tmp_path / "htpm.sqlite3"
-    monkeypatch.setenv("HTPM_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    return path
-
-
-def htpm(*args: str):
-    result = runner.invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 COUNT = {
     "schools": "SELECT count(*) FROM schools",
     "people": "SELECT count(*) FROM people",
@@ -92,11 +61,6 @@ COUNT = {
     "appraisals": "SELECT count(*) FROM appraisals",
     "audit_events": "SELECT count(*) FROM audit_events",
 }
-
-
-def query(path: Path, sql: str, *params: object) -> list[tuple]:
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 def counts(path: Path) -> dict[str, int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 from contextlib import closing
 from datetime import datetime
@@ -16,15 +15,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
 
 from appraisal.commands import ConfirmDate, ProposeDate
 from appraisal.stages import Stage
-from bot.cli import app
 from bot.settings import load_settings
 from bot.wiring import open_product
-
-runner = CliRunner()
+from tests.bot.clikit import htpm, query, write
 
 HEADER = "school_urn,school_name,role,name,email,aad_object_id\n"
 
@@ -52,37 +48,6 @@ EAST = "200003,East School,headteacher,Eve East,eve@trust.example,\n"
 
 START = ["cycle", "start", "--year", "2026", "--now", "2026-09-01T09:00"]
 LATER = "2026-09-02T09:00"
-
-
-@pytest.fixture
-def db_path(tmp_path, monkeypatch) -> Path:
-    """A fresh SQLite file for the CLI; no other HTPM_* setting or .env file leaks in."""
-    for name in list(os.environ):
-        if name.startswith("HTPM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "1000")  # wide enough that table cells are never folded
-    path = tmp_path / "htpm.sqlite3"
-    monkeypatch.setenv("HTPM_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    return path
-
-
-def htpm(*args: str):
-    result = runner.invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def query(path: Path, sql: str, *params: object) -> list[tuple]:
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 def tables(path: Path) -> dict[str, list[tuple]]:

@@ -22,6 +22,7 @@ from bot.sender import OutboxSender, RetryPolicy, delivery_problems, retry_after
 from bot.wiring import build
 from storage.tables import OutboxRow
 from tests.bot.cardkit import press, text_of
+from tests.bot.clikit import db_path, htpm  # noqa: F401 - the CLI fixture and runner
 from tests.bot.conftest import NOW, StaticCredentialFactory, World, demo_members, make_settings
 from tests.bot.harness import (
     APP_ID,
@@ -33,7 +34,6 @@ from tests.bot.harness import (
     message,
     serve,
 )
-from tests.bot.test_cli import db_path, htpm  # noqa: F401 - the CLI's fixture and runner
 from tests.factories import at
 
 HANNAH_CHAT = "a:conv-29:hannah.lewis"
