@@ -118,19 +118,15 @@ def _settle(appraisal: Appraisal, now: datetime) -> Appraisal:
             x for x in appraisal.availability if x.governor_id in appraisal.governor_ids
         ),
     )
-    to = a.stage
-    if a.stage is Stage.AWAITING_GOVERNOR:
-        to = governors_settled(a)
-        a = drop_date_if_nobody_can_attend(a)
-    elif a.stage is Stage.PREPARATION:
-        ahead = a.meeting_at is not None and a.meeting_at > now
-        if ahead and not any(a.answers().values()):
-            # Nobody now named can attend: ask whoever has not answered, else a new date.
-            to = governors_settled(a)
-            a = drop_date_if_nobody_can_attend(a)
-    if to is a.stage:
+    ahead = a.meeting_at is not None and a.meeting_at > now
+    # Preparing for a meeting nobody now named can attend: ask whoever has not answered,
+    # else a new date (as while waiting for the answers).
+    unconfirmed = a.stage is Stage.PREPARATION and ahead and not any(a.answers().values())
+    if a.stage is not Stage.AWAITING_GOVERNOR and not unconfirmed:
         return a
-    return replace(a, stage=to, stage_entered_at=now)
+    to = governors_settled(a)
+    a = drop_date_if_nobody_can_attend(a)
+    return a if to is a.stage else replace(a, stage=to, stage_entered_at=now)
 
 
 #: Stages whose clock starts again for a governor newly named (five working days to answer).
@@ -168,8 +164,8 @@ def reassign(appraisal: Appraisal, holders: Holders, now: datetime) -> Reassignm
         led_by_rel=holders.led_by_rel,
     )
     settled = _settle(named, now)
-    added = set(governors) - set(a.governor_ids)
-    if added and settled.stage is a.stage and a.stage in _GOVERNORS_ANSWER:
+    governor_added = any(c.role is Role.GOVERNOR and c.added for c in changes)
+    if governor_added and settled.stage is a.stage and a.stage in _GOVERNORS_ANSWER:
         settled = replace(settled, stage_entered_at=now)
     events = [AuditEvent(a.id, None, now, REASSIGN, a.stage, a.stage, _detail(c)) for c in changes]
     if settled.stage is not a.stage:

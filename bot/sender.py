@@ -90,8 +90,6 @@ _REASONS = {
 }
 #: Kinds about a step someone owes: not sent once that step is no longer owed.
 _STEP_KINDS = frozenset({"reminder", "due", "overdue", "escalation", "mid_year_open"})
-#: Kinds sent to someone as a participant: not sent once the roster has replaced them.
-_PARTICIPANT_KINDS = frozenset({*_STEP_KINDS, "pre_reading", WELCOME}) - {"escalation"}
 
 
 @dataclass(frozen=True)
@@ -382,7 +380,7 @@ class OutboxSender:
 
     async def _card(self, row: ClaimedRow, person: Person) -> dict[str, Any]:
         view = await self._views.step_view(person, row.appraisal_id, self._clock(), None)
-        if view is None or (row.kind in _PARTICIPANT_KINDS and not view.viewer_roles):
+        if view is None:
             # Replaced in the roster since (or never a participant): nothing for them now.
             raise _NotNeeded("not sent: the recipient no longer takes part")
         owed = _owed_step(view, row)
