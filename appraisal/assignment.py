@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from appraisal.errors import DomainError
+from appraisal.inputs import clean_text
 from appraisal.roles import SCHOOL_ROLES, Role
 from appraisal.roster import MAX_GOVERNORS, RosterEntry, RosterRejected, check_entries, is_email
 
@@ -55,7 +56,7 @@ def plan_assignment(
             RosterEntry(
                 line=line,
                 role=role,
-                name=known.name if known else (name or "").strip(),
+                name=known.name if known else clean_text(name or "", multiline=True).strip(),
                 email=email,
                 aad_object_id=known.aad_object_id if known else None,
                 school_urn=urn,

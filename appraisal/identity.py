@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from appraisal.inputs import is_object_id
 from appraisal.model import AuditEvent
 from appraisal.ports import Person
 from appraisal.roles import Role
@@ -23,7 +24,12 @@ class IdentityService:
         lookup_email: Callable[[], Awaitable[str | None]],
         now: datetime,
     ) -> Person | None:
-        """The roster person for this account, binding the object id on first contact by email."""
+        """The roster person for this account, binding the object id on first contact by email.
+
+        An object id that is not a GUID is no Entra account: no one (and nothing is looked up).
+        """
+        if aad_object_id is not None and not is_object_id(aad_object_id):
+            return None
         if aad_object_id:
             async with self._ctx.uow() as tx:
                 person = await tx.people.by_aad_object_id(aad_object_id)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from appraisal.errors import DomainError
+from appraisal.inputs import clean_text, has_control, is_object_id
 from appraisal.roles import SCHOOL_ROLES, Role
 
 COLUMNS = ("school_urn", "school_name", "role", "name", "email", "aad_object_id")
@@ -20,8 +21,9 @@ MAX_GOVERNORS = 3
 _DCEO_CONFLICTS = frozenset({Role.HEADTEACHER, Role.GOVERNOR, Role.ADVISER})
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_URN = re.compile(r"^\d{5,8}$")
+_URN = re.compile(r"[0-9]{5,8}")
+#: The longest each text column may be: what the store keeps (both stores alike).
+LONGEST = {"school_name": 200, "name": 200, "email": 320}
 
 
 @dataclass(frozen=True)
@@ -82,30 +84,49 @@ def _header(row: list[str]) -> tuple[list[str], list[str]]:
     return names, problems
 
 
+def _unfit(values: dict[str, str | None]) -> list[str]:
+    """What is wrong with any column's text as such: a control character, or its length."""
+    found = []
+    for column, value in values.items():
+        if not value:
+            continue
+        if has_control(value, multiline=True):  # a quoted CSV field may hold line breaks
+            # Not quoted back: a NUL or an escape sequence would garble the message.
+            found.append(f"the {column} contains a control character (such as NUL); remove it")
+        elif len(value) > LONGEST.get(column, len(value)):
+            found.append(f"the {column} is longer than {LONGEST[column]} characters")
+    return found
+
+
 def _entry(line: int, row: dict[str, str], out: list[RosterProblem]) -> RosterEntry | None:
     def bad(message: str) -> None:
         out.append(RosterProblem(line, message))
 
+    unfit = _unfit(dict(row))
+    if unfit:
+        out.extend(RosterProblem(line, message) for message in unfit)
+        return None
     before = len(out)
     raw_role = row["role"].lower()
     role = Role(raw_role) if raw_role in set(Role) else None
     if role is None:
         bad(f"unknown role '{row['role']}'; use one of: {', '.join(r.value for r in Role)}")
-    name = row["name"]
+    name = clean_text(row["name"], multiline=True).strip()  # shown to others: no overrides
     if not name:
         bad("the name is missing")
     email = row["email"].lower()
     if not _EMAIL.match(email):
         bad(f"malformed email '{row['email']}'")
     aad = row["aad_object_id"] or None
-    if aad is not None and not _GUID.match(aad):
+    if aad is not None and not is_object_id(aad):
         bad(f"aad_object_id '{aad}' is not an Entra object id (a GUID)")
-    urn, school = row["school_urn"] or None, row["school_name"] or None
+    urn = row["school_urn"] or None
+    school = clean_text(row["school_name"], multiline=True).strip() or None
     nation = row.get("nation", "").lower().replace(" ", "_") or None
     if role in SCHOOL_ROLES:
         if urn is None or school is None:
             bad(f"{_article(role.value)} {role.value} row needs school_urn and school_name")
-        elif not _URN.match(urn):
+        elif not _URN.fullmatch(urn):
             bad(f"school_urn '{urn}' is not a school URN (digits only)")
         if nation is not None and nation not in NATIONS:
             bad(f"unknown nation '{row['nation']}'; use one of: {', '.join(NATIONS)}")
@@ -229,6 +250,10 @@ def is_email(text: str) -> bool:
 def check_entries(entries: list[RosterEntry]) -> None:
     """RosterRejected listing every problem of a roster built in code (as the file is checked)."""
     problems: list[RosterProblem] = []
+    for e in entries:
+        fields = {"name": e.name, "email": e.email, "aad_object_id": e.aad_object_id}
+        fields |= {"school_urn": e.school_urn, "school_name": e.school_name, "nation": e.nation}
+        problems += [RosterProblem(e.line, message) for message in _unfit(fields)]
     _cross_check(entries, problems)
     if problems:
         raise RosterRejected(problems)

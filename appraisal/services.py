@@ -24,7 +24,13 @@ from appraisal.ports import (
     UnitOfWorkFactory,
 )
 from appraisal.roles import Role
-from appraisal.roster import DEFAULT_NATION, RosterEntry, RosterProblem, RosterRejected
+from appraisal.roster import (
+    DEFAULT_NATION,
+    RosterEntry,
+    RosterProblem,
+    RosterRejected,
+    check_entries,
+)
 from appraisal.visibility import Visibility, visibility
 from appraisal.workflow import apply
 
@@ -223,8 +229,10 @@ class RosterService:
 
         Every open appraisal takes the reviewer, governors and adviser the roster now names
         (`appraisal.participants`), each change audited, and each new person is welcomed
-        through the outbox. `dry_run` works all of it out and writes nothing.
+        through the outbox. `dry_run` works all of it out and writes nothing. Entries built in
+        code are checked as a file's are (RosterRejected), before either store sees them.
         """
+        check_entries(entries)
         for _ in range(_IMPORT_ATTEMPTS):
             try:
                 return await self._import(entries, now, dry_run)

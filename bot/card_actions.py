@@ -14,10 +14,12 @@ from typing import Any
 
 from appraisal.commands import RecordMeeting
 from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, InvalidInput, NotFound
+from appraisal.inputs import card_number, clean_strings
 from appraisal.ports import Person
 from appraisal.stages import Action
 from appraisal.workflow import check_allowed
 from bot.evidence import EvidenceChat, Send
+from bot.outbound import OutboundPolicy
 from bot.problems import to_inputs
 from bot.views import NOT_FOUND, Views
 from bot.wiring import Product
@@ -25,6 +27,7 @@ from cards.common import execute, message_card
 from cards.evidence import EVIDENCE_VERBS
 from cards.payloads import (
     VIEW_VERBS,
+    bad_ids,
     meeting_record_from,
     parse_action,
     parse_arrangements,
@@ -50,28 +53,45 @@ STEP_OF_VERB = {
 #: The meeting record's cards, in order: each save shows the next.
 MEETING_FORMS = ("meeting_judgements", "meeting_objectives", "meeting_arrangements")
 APPRAISAL_VIEWS = frozenset({"refresh", "show_appraisal"})
+#: Every verb a card of ours sends (others are audited as 'unknown_verb', never by name).
+KNOWN_VERBS = frozenset(
+    {
+        *VIEW_VERBS,
+        *EVIDENCE_VERBS,
+        *APPRAISAL_VIEWS,
+        *STEP_OF_VERB,
+        "show_form",
+        *(action.value for action in Action),
+    }
+)
+#: The answer to a card whose ids no card of ours carries (tampered with, or not ours).
+INVALID_CARD = message_card(
+    "That card is not valid",
+    ["It does not name an appraisal or file in a way I can use. Nothing was changed."],
+    [execute("All my appraisals", "show_status")],
+)
 
 
 def _appraisal_id(data: dict[str, Any]) -> int | None:
-    raw = data.get("appraisal_id")
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int) and raw > 0:
-        return raw
-    if isinstance(raw, str) and raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    return None
+    return card_number(data.get("appraisal_id"))
 
 
 class CardActions:
     """Runs a card's verb for a person and answers with the card to show in its place."""
 
-    def __init__(self, product: Product, views: Views, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        product: Product,
+        views: Views,
+        clock: Callable[[], datetime],
+        *,
+        outbound: OutboundPolicy | None = None,
+    ) -> None:
         self._product = product
         self._views = views
         self._clock = clock
         self._tz = product.ctx.calendars.for_nation("england").tz
-        self._evidence = EvidenceChat(product, clock)
+        self._evidence = EvidenceChat(product, clock, outbound=outbound)
 
     async def handle(
         self,
@@ -87,13 +107,16 @@ class CardActions:
         data = data if isinstance(data, dict) else {}
         verb = verb if isinstance(verb, str) else ""
         appraisal_id = _appraisal_id(data)
+        if bad_ids(data):
+            return await self._invalid_ids(person, appraisal_id, verb, now)
         if verb in VIEW_VERBS:
             return await self._views.by_verb(verb, person, now, teams_id)
         if verb in EVIDENCE_VERBS:  # files in chat: bot/evidence.py (`reply` sends file cards)
             return await self._evidence.handle(person, verb, data, reply)
         if verb in APPRAISAL_VIEWS or verb == "show_form":
             # The router shows a named step only to someone it is permitted for.
-            step = data.get("form") if data.get("form") in STEPS else None
+            form = data.get("form")
+            step = form if isinstance(form, str) and form in STEPS else None
             card = None
             if appraisal_id is not None:
                 card = await self._views.step_card(person, appraisal_id, now, teams_id, step)
@@ -200,6 +223,15 @@ class CardActions:
             [execute("All my appraisals", "show_status")],
         )
 
+    async def _invalid_ids(self, person: Person, appraisal_id: int | None, verb: str, now):
+        """Refuse, and audit, data whose ids are not ones a card of ours holds."""
+        log.warning("card ids refused", extra={"outcome": "refused"})
+        action = verb if verb in KNOWN_VERBS else "unknown_verb"
+        await self._product.appraisals.record_refusal(
+            person.id, appraisal_id, action, now, "invalid card data"
+        )
+        return INVALID_CARD
+
     async def _may_record(self, person: Person, appraisal_id: int | None, verb: str, now):
         """The appraisal, if this person may record its meeting now; else the refusal card."""
         if appraisal_id is None:
@@ -235,7 +267,9 @@ class CardActions:
             )
         part = "judgements" if verb == "save_judgements" else "objectives"
         async with self._product.db.uow() as tx:
-            await tx.drafts.save(appraisal.id, person.id, part, data, now)
+            # Kept as typed, but without what either store would refuse or show reversed.
+            saved = clean_strings(data, multiline=True)
+            await tx.drafts.save(appraisal.id, person.id, part, saved, now)
             await tx.commit()
         following = MEETING_FORMS[MEETING_FORMS.index(STEP_OF_VERB[verb]) + 1]
         card = await self._views.step_card(person, appraisal.id, now, teams_id, following)
@@ -274,7 +308,7 @@ class CardActions:
                 audit=False,
                 step=step,
             )
-        version = data.get("version") if isinstance(data.get("version"), int) else None
+        version = card_number(data.get("version"))
         card, done = await self._act(
             person, appraisal.id, version, RecordMeeting(record), data, now, teams_id
         )

@@ -13,6 +13,7 @@ once they accept, the bytes are PUT to the OneDrive upload URL Teams gives us.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -23,6 +24,7 @@ from botbuilder.schema import Activity, Attachment
 
 from appraisal.commands import AddEvidence, Command, RemoveEvidence
 from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, InvalidInput, NotFound
+from appraisal.inputs import card_number
 from appraisal.model import Appraisal, AuditEvent, roles_on
 from appraisal.ports import Person, UnitOfWork
 from appraisal.roles import Role
@@ -31,11 +33,13 @@ from appraisal.visibility import Visibility, redact, visibility
 from appraisal.workflow import check_allowed, rule_for
 from bot import files
 from bot.invoke import CARD_CONTENT_TYPE
+from bot.outbound import OutboundPolicy
 from bot.wiring import Product
 from cards.common import message_card
 from cards.evidence import (
     ADD_EVIDENCE,
     EVIDENCE_FOR_APPRAISAL,
+    EVIDENCE_REF,
     REMOVE_EVIDENCE,
     SEND_EVIDENCE,
     SHOW_EVIDENCE,
@@ -86,9 +90,17 @@ def _uploads(tx: UnitOfWork) -> Any:
 class EvidenceChat:
     """Receiving evidence files, the evidence buttons, and sending copies back."""
 
-    def __init__(self, product: Product, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        product: Product,
+        clock: Callable[[], datetime],
+        *,
+        outbound: OutboundPolicy | None = None,
+    ) -> None:
         self._product = product
         self._clock = clock
+        # Where downloads and uploads may go; the production policy unless told otherwise.
+        self._outbound = outbound or OutboundPolicy()
         self._tz = product.ctx.calendars.for_nation("england").tz
 
     # --- files received ---------------------------------------------------------------------
@@ -129,7 +141,7 @@ class EvidenceChat:
             return file_refused_card(offer.name, "type", allowed=files.ALLOWED_PHRASE)
         limit = self._product.settings.evidence_max_bytes
         try:
-            data = await files.download(offer.download_url, limit)
+            data = await files.download(offer.download_url, limit, self._outbound)
         except files.TransferError as failed:
             log.warning("file not received: %s", failed.reason, extra={"outcome": "refused"})
             return file_refused_card(offer.name, failed.reason, limit=limit)
@@ -178,14 +190,11 @@ class EvidenceChat:
         return card
 
     async def _invalid(self, person, verb: str, data, bad: InvalidInput, now) -> Card:
-        raw = data.get("appraisal_id")
-        appraisal_id = (
-            raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
-        )
+        appraisal_id = card_number(data.get("appraisal_id"))
         await self._refused(person, appraisal_id, verb, now, "invalid card data")
         if verb == ADD_EVIDENCE and appraisal_id is not None:
-            upload = data.get("upload_id")
-            if isinstance(upload, int) and upload > 0:
+            upload = card_number(data.get("upload_id"))
+            if upload is not None:
                 card = await self._classify_card(
                     person, appraisal_id, upload, problems=bad.problems, values=data
                 )
@@ -350,7 +359,7 @@ class EvidenceChat:
             await send(card_activity(evidence_refused_card(refused.message)))
             return
         try:
-            await files.upload(str(upload_url), data)
+            await files.upload(str(upload_url), data, self._outbound)
         except files.TransferError as failed:
             log.warning("copy not saved: %s", failed.reason, extra={"outcome": "failed"})
             await send(
@@ -402,13 +411,6 @@ class EvidenceChat:
 def _consent_target(context: Any) -> tuple[int | None, str | None]:
     """The appraisal id and evidence reference a consent card was for, if well formed."""
     context = context if isinstance(context, dict) else {}
-    raw_id, raw_ref = context.get("appraisal_id"), context.get("evidence_ref")
-    appraisal_id = (
-        raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) and raw_id > 0 else None
-    )
-    ref = (
-        raw_ref
-        if isinstance(raw_ref, str) and raw_ref[:1] == "E" and raw_ref[1:].isdigit()
-        else None
-    )
-    return appraisal_id, ref
+    raw_ref = context.get("evidence_ref")
+    ref = raw_ref if isinstance(raw_ref, str) and re.fullmatch(EVIDENCE_REF, raw_ref) else None
+    return card_number(context.get("appraisal_id")), ref

@@ -6,20 +6,23 @@ pre-authenticated `downloadUrl`. A copy goes back the other way through a FileCo
 the person accepts, Teams gives an `uploadUrl` (a OneDrive upload session) to PUT the bytes to.
 
 Both transfers are bounded: downloads stop as soon as more than the limit has arrived (whatever
-Content-Length said), and each transfer has a total time limit.
+Content-Length said), and each transfer has a total time limit. Both go through `bot.outbound`,
+which decides which addresses they may reach, on every redirect too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
+
+from appraisal.inputs import clean_text
+from bot import outbound
+from bot.outbound import OutboundPolicy
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 
@@ -48,6 +51,8 @@ ALLOWED_PHRASE = (
 DOWNLOAD_SECONDS = 60.0
 #: Longest an upload of a copy to the person's OneDrive may take (seconds).
 UPLOAD_SECONDS = 60.0
+#: Most redirects a download follows (each one checked like the first URL).
+DOWNLOAD_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
 # What each type's bytes start with. Office files are ZIP (the OOXML formats) or OLE2
@@ -100,7 +105,8 @@ def files_in(attachments: Sequence[Any] | None) -> tuple[list[FileOffer], int]:
             content = content if isinstance(content, dict) else {}
             offers.append(
                 FileOffer(
-                    name=str(_field(attachment, "name") or "file"),
+                    # The name reaches the store and other people's cards (as the title).
+                    name=clean_text(str(_field(attachment, "name") or "")).strip() or "file",
                     download_url=str(content.get("downloadUrl") or ""),
                     file_type=str(content.get("fileType") or ""),
                 )
@@ -151,53 +157,33 @@ def copy_name(title: str, content_type: str) -> str:
 
 
 class TransferError(Exception):
-    """A download or upload did not complete; `reason` is too_big, timeout or failed."""
+    """A download or upload did not complete; `reason` is too_big, timeout or failed.
+
+    A URL that `bot.outbound` refuses (an internal address, a redirect too many) is "failed":
+    the person sees the usual "could not fetch" answer, the log line says why.
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def _acceptable_url(url: str) -> bool:
-    """HTTPS, or plain HTTP to this machine only (a local development connector)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return True
-    if parts.scheme != "http":
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-async def download(url: str, limit: int) -> bytes:
+async def download(url: str, limit: int, policy: OutboundPolicy) -> bytes:
     """The bytes at `url`, refusing more than `limit` bytes and more than DOWNLOAD_SECONDS."""
-    if not _acceptable_url(url):
-        raise TransferError("failed")
     seconds = DOWNLOAD_SECONDS
     try:
         async with asyncio.timeout(seconds):
-            return await _read(url, limit, seconds)
+            return await _read(url, limit, seconds, policy)
     except TimeoutError:
         raise TransferError("timeout") from None
-    except (aiohttp.ClientError, ValueError):
+    except (outbound.Refused, aiohttp.ClientError, ValueError):
         raise TransferError("failed") from None
 
 
-async def _read(url: str, limit: int, seconds: float) -> bytes:
-    timeout = aiohttp.ClientTimeout(total=seconds)
-    # No cookies kept, no proxy settings from the environment.
-    async with (
-        aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()) as http,
-        http.get(url, max_redirects=5) as resp,
-    ):
+async def _read(url: str, limit: int, seconds: float, policy: OutboundPolicy) -> bytes:
+    async with outbound.request(
+        policy, "GET", url, seconds=seconds, redirects=DOWNLOAD_REDIRECTS
+    ) as resp:
         if resp.status != 200:
             raise TransferError("failed")
         if resp.content_length is not None and resp.content_length > limit:
@@ -211,23 +197,23 @@ async def _read(url: str, limit: int, seconds: float) -> bytes:
         return bytes(data)
 
 
-async def upload(url: str, data: bytes) -> None:
-    """PUT the whole file to a OneDrive upload session URL in one request."""
-    if not _acceptable_url(url) or not data:
+async def upload(url: str, data: bytes, policy: OutboundPolicy) -> None:
+    """PUT the whole file to a OneDrive upload session URL in one request (no redirects)."""
+    if not data:
         raise TransferError("failed")
     size = len(data)
     headers = {"Content-Range": f"bytes 0-{size - 1}/{size}"}
     seconds = UPLOAD_SECONDS
-    timeout = aiohttp.ClientTimeout(total=seconds)
     try:
         async with (
             asyncio.timeout(seconds),
-            aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()) as http,
-            http.put(url, data=data, headers=headers, allow_redirects=False) as resp,
+            outbound.request(
+                policy, "PUT", url, seconds=seconds, data=data, headers=headers
+            ) as resp,
         ):
             if resp.status not in (200, 201):
                 raise TransferError("failed")
     except TimeoutError:
         raise TransferError("timeout") from None
-    except aiohttp.ClientError:
+    except (outbound.Refused, aiohttp.ClientError):
         raise TransferError("failed") from None

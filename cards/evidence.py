@@ -8,7 +8,6 @@ save a copy in the person's OneDrive, and the file's card once saved).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -19,6 +18,7 @@ from microsoft_teams.cards import ActionSet, Choice, ChoiceSetInput, Container, 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from appraisal.errors import InvalidInput
+from appraisal.inputs import clean_text
 from appraisal.model import Appraisal
 from appraisal.record import EvidenceItem, EvidenceKind
 from appraisal.roles import Role
@@ -26,6 +26,7 @@ from appraisal.stages import Action
 from appraisal.text import long_date
 from appraisal.workflow import rule_for
 from cards.common import card, execute, heading, literal, message_card, run, runs, text
+from cards.payloads import CardId, CardLine
 
 ADD_EVIDENCE = "add_evidence"
 REMOVE_EVIDENCE = "remove_evidence"
@@ -45,18 +46,17 @@ NO_OBJECTIVE = "none"
 #: Evidence items listed on one card (Teams cards should stay under about 28 KB).
 MAX_LISTED = 20
 TITLE_LIMIT = 200
+#: An evidence item's reference ('E1'): ASCII digits only (pydantic's \d takes any digit).
+EVIDENCE_REF = r"^E[0-9]{1,4}$"
 HOW_TO_ATTACH = (
     "To add evidence, attach the file to a message to me: choose the paperclip "
     "(Attach file) below the message box, pick the file and send it."
 )
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def _input_value(value: str) -> str:
-    """Text put back into an input: control characters removed, nothing else changed."""
-    return _CONTROL.sub("", value)[:TITLE_LIMIT]
+    """Text put back into an input: one line, without control characters or overrides."""
+    return clean_text(value)[:TITLE_LIMIT]
 
 
 def size_text(size: int) -> str:
@@ -88,17 +88,17 @@ class ReceivedFile:
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    appraisal_id: int = Field(gt=0)
+    appraisal_id: CardId
 
 
 class AddEvidencePayload(_Payload):
     """The classify card's button: the file, and the title, kind and objective chosen."""
 
-    version: int | None = Field(default=None, gt=0)
-    upload_id: int = Field(gt=0)
-    title: str = Field(min_length=1, max_length=TITLE_LIMIT)
+    version: CardId | None = None
+    upload_id: CardId
+    title: CardLine = Field(min_length=1, max_length=TITLE_LIMIT)
     kind: EvidenceKind
-    objective_ref: str | None = Field(default=None, pattern=r"^O\d{1,3}$")
+    objective_ref: str | None = Field(default=None, pattern=r"^O[0-9]{1,3}$")
 
     @field_validator("objective_ref", mode="before")
     @classmethod
@@ -109,20 +109,20 @@ class AddEvidencePayload(_Payload):
 class ChooseAppraisalPayload(_Payload):
     """Which of several open appraisals a received file is for."""
 
-    upload_id: int = Field(gt=0)
+    upload_id: CardId
 
 
 class RemoveEvidencePayload(_Payload):
     """Removing one item from the evidence list card."""
 
-    version: int | None = Field(default=None, gt=0)
-    evidence_ref: str = Field(pattern=r"^E\d{1,4}$")
+    version: CardId | None = None
+    evidence_ref: str = Field(pattern=EVIDENCE_REF)
 
 
 class SendEvidencePayload(_Payload):
     """Asking for a copy of one evidence file."""
 
-    evidence_ref: str = Field(pattern=r"^E\d{1,4}$")
+    evidence_ref: str = Field(pattern=EVIDENCE_REF)
 
 
 class ShowEvidencePayload(_Payload):
@@ -221,7 +221,7 @@ def build_classify_card(
             label="Kind of evidence",
             style="compact",
             choices=[Choice(title=k.label, value=k.value) for k in EvidenceKind],
-            value=kind if kind in {k.value for k in EvidenceKind} else None,
+            value=kind if kind in [k.value for k in EvidenceKind] else None,
             placeholder="Choose a kind",
             is_required=True,
             error_message="Choose what kind of evidence this is.",
@@ -243,7 +243,7 @@ def build_classify_card(
                 label="Which of last year's objectives does it support?",
                 style="compact",
                 choices=choices,
-                value=chosen if chosen in refs else NO_OBJECTIVE,
+                value=chosen if isinstance(chosen, str) and chosen in refs else NO_OBJECTIVE,
             ),
             *_problem(problems, "objective_ref"),
         ]

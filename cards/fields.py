@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from appraisal.errors import InvalidInput
+from appraisal.inputs import card_number, clean_text
 from appraisal.policy import MAX_OBJECTIVES, MAX_TEXT
 from appraisal.record import (
     PERSONAL_FOCUSES,
@@ -59,14 +60,14 @@ E = TypeVar("E", bound=StrEnum)
 
 
 def raw(data: dict[str, Any], key: str, problems: dict[str, str]) -> str:
-    """An input's value as stripped text ('' when absent)."""
+    """An input's value as stripped text ('' when absent), cleaned as text entering is."""
     value = data.get(key)
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         problems.setdefault(key, "This answer is not valid.")
         return ""
-    return str(value).strip()
+    return clean_text(str(value), multiline=True).strip()
 
 
 def text(
@@ -225,11 +226,11 @@ def parse_arrangements(data: dict[str, Any]) -> dict[str, Any]:
     holder = raw(data, "mid_year_holder", problems)
     if holder not in (Role.REVIEWER.value, Role.GOVERNOR.value):
         problems.setdefault("mid_year_holder", "Choose who holds the mid-year review.")
-    month = raw(data, "mid_year_month", problems)
-    if month not in ("2", "3"):
+    month = card_number(data.get("mid_year_month"), 2, 3)
+    if month is None:
         problems.setdefault("mid_year_month", "Choose February or March.")
     raise_any(problems)
-    return {**found, "mid_year_holder": Role(holder), "mid_year_month": int(month)}
+    return {**found, "mid_year_holder": Role(holder), "mid_year_month": month}
 
 
 def meeting_record_from(

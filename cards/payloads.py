@@ -9,9 +9,9 @@ the messages are ours (they never quote what was typed).
 from __future__ import annotations
 
 from datetime import date, datetime, time, tzinfo
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from appraisal.commands import (
     AcceptDate,
@@ -32,6 +32,7 @@ from appraisal.commands import (
     SubmitDraft,
 )
 from appraisal.errors import InvalidInput
+from appraisal.inputs import card_number, clean_text
 from appraisal.policy import MAX_TEXT
 from appraisal.record import (
     MidYearReview,
@@ -58,9 +59,14 @@ from cards.fields import (
 
 __all__ = [
     "ARRANGEMENTS",
+    "ID_FIELDS",
     "LIMITS",
     "VIEW_VERBS",
     "ActionPayload",
+    "CardId",
+    "CardLine",
+    "CardText",
+    "bad_ids",
     "meeting_record_from",
     "parse_action",
     "parse_arrangements",
@@ -72,6 +78,36 @@ __all__ = [
 
 #: Verbs that only show something; they change nothing.
 VIEW_VERBS = frozenset({"show_status", "show_next", "help"})
+#: The ids a button's data may carry: each, when present, must be one a card of ours could hold.
+ID_FIELDS = ("appraisal_id", "version", "upload_id")
+
+
+def bad_ids(data: dict[str, Any]) -> bool:
+    """True when the data carries an id that no card of ours holds (see `card_number`)."""
+    return any(key in data and card_number(data[key]) is None for key in ID_FIELDS)
+
+
+def _id(value: object) -> object:
+    # pydantic's own int would take True, 1.0, "1_000" and numbers beyond the stores' ids.
+    number = card_number(value)
+    if number is None:
+        raise ValueError("not an id")
+    return number
+
+
+def _text(multiline: bool):
+    def clean(value: object) -> object:
+        return clean_text(value, multiline) if isinstance(value, str) else value
+
+    return clean
+
+
+#: An id from card data: ASCII digits or a JSON integer, 1..2**31-1.
+CardId = Annotated[int, BeforeValidator(_id)]
+#: Free text from a card, cleaned as it enters (`clean_text`); line breaks kept.
+CardText = Annotated[str, BeforeValidator(_text(multiline=True))]
+#: One line of text from a card (a title), cleaned as it enters.
+CardLine = Annotated[str, BeforeValidator(_text(multiline=False))]
 
 
 class ActionPayload(BaseModel):
@@ -79,8 +115,8 @@ class ActionPayload(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    appraisal_id: int = Field(gt=0)
-    version: int | None = Field(default=None, gt=0)
+    appraisal_id: CardId
+    version: CardId | None = None
 
 
 class DatePayload(ActionPayload):
@@ -93,7 +129,7 @@ class DatePayload(ActionPayload):
 class CommentPayload(ActionPayload):
     """A request for changes."""
 
-    comment: str = Field(default="", max_length=MAX_TEXT)
+    comment: CardText = Field(default="", max_length=MAX_TEXT)
 
 
 class BoardPayload(ActionPayload):

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from appraisal.inputs import clean_strings, clean_text
 from storage.dialect import insert_for
 from storage.tables import ConversationRefRow
 
@@ -27,12 +28,16 @@ class SqlConversationRefs:
         now: datetime,
     ) -> None:
         """Store or refresh a person's conversation reference (an upsert: Teams sends the first
-        installationUpdate and conversationUpdate at the same moment)."""
+        installationUpdate and conversationUpdate at the same moment).
+
+        The reference is the activity's own JSON, display names and all: its strings are cleaned
+        (`clean_strings`) so that both stores keep the same thing, whatever the sender put in.
+        """
         values = {
             "aad_object_id": aad_object_id.lower(),
-            "tenant_id": tenant_id,
+            "tenant_id": clean_text(tenant_id)[:64],
             "person_id": person_id,
-            "reference": reference,
+            "reference": clean_strings(reference),
             "updated_at": now,
         }
         insert = insert_for(self._s)

@@ -674,3 +674,52 @@ def test_problems_are_listed_in_file_order_even_when_found_in_a_later_pass():
         "100001,Brookside,wizard,Merlin,merlin@trust.example,",  # 4 row check
     )
     assert [p.line for p in problems_of(text)] == [3, 4]
+
+
+# --- text that neither store could keep alike, or that would show reversed ------------------
+
+
+@pytest.mark.parametrize("column", [3, 4, 1, 5])  # name, email, school name, aad_object_id
+@pytest.mark.parametrize("control", ["\x00", "\x1b[2J", "\x7f"])
+def test_a_control_character_in_any_field_is_refused_without_being_quoted(column, control):
+    cells = VALID_ROWS[2].split(",")
+    cells[column] = cells[column][:3] + control + cells[column][3:]
+    problem = only_problem(csv_text(*VALID_ROWS[:2], ",".join(cells), *VALID_ROWS[3:]))
+    assert problem.line == 4
+    name = {1: "school_name", 3: "name", 4: "email", 5: "aad_object_id"}[column]
+    assert problem.message == (f"the {name} contains a control character (such as NUL); remove it")
+
+
+def test_a_name_longer_than_the_store_keeps_is_refused():
+    rows = [*VALID_ROWS]
+    rows[1] = f",,admin,{'C' * 201},colin.mercer@trust.example,"
+    assert only_problem(csv_text(*rows)).message == "the name is longer than 200 characters"
+
+
+def test_direction_overrides_are_removed_from_names_and_right_to_left_letters_kept():
+    rows = [*VALID_ROWS]
+    rows[2] = (
+        "100001,\u202eBrookside Primary School\u202c,headteacher,"
+        f"\u05d7\u05e0\u05d4 \u202eLewis\u200f,HANNAH.LEWIS@trust.example,{GUID_HEAD}"
+    )
+    head = parse_roster(csv_text(*rows))[2]
+    assert (head.name, head.school_name) == ("\u05d7\u05e0\u05d4 Lewis", "Brookside Primary School")
+
+
+def test_a_school_urn_of_other_digits_is_refused():
+    rows = [r.replace("100001", "１００００１") for r in VALID_ROWS]
+    assert all("is not a school URN" in p.message for p in problems_of(csv_text(*rows)))
+
+
+def test_entries_built_in_code_are_checked_for_controls_as_a_file_is():
+    from dataclasses import replace
+
+    from appraisal.roster import check_entries
+
+    entries = parse_roster(csv_text(*VALID_ROWS))
+    entries[1] = replace(entries[1], name="Colin\x00 Mercer")
+    with pytest.raises(RosterRejected) as caught:
+        check_entries(entries)
+    assert [str(p) for p in caught.value.problems] == [
+        "line 3: the name contains a control character (such as NUL); remove it"
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,6 +12,7 @@ import pytest
 from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 
 from bot.demo import DEMO_DOMAIN, DEMO_PEOPLE, seed_demo
+from bot.outbound import OutboundPolicy
 from bot.server import create_app
 from bot.settings import Settings
 from bot.wiring import Product, build
@@ -108,26 +109,45 @@ def make_settings(db_url: str, openid: OpenIdServer, **overrides: object) -> Set
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def _trusting(connector_url: str) -> OutboundPolicy:
+    return OutboundPolicy(trusted_origins=frozenset({connector_url}))
+
+
 @asynccontextmanager
-async def running_bot(tmp_path, openid, seed, clock: list[datetime]) -> AsyncIterator[World]:
-    """The bot with authentication on, a database seeded by `seed`, and a movable clock."""
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+async def running_bot(
+    tmp_path,
+    openid,
+    seed,
+    clock: list[datetime],
+    database: Database | None = None,
+    *,
+    outbound: Callable[[str], OutboundPolicy] | None = None,
+) -> AsyncIterator[World]:
+    """The bot with authentication on, a database seeded by `seed`, and a movable clock.
+
+    The database is a new SQLite file unless `database` (unmigrated, e.g. on PostgreSQL) is given.
+    Outbound calls follow the production policy, trusting only the fake connector's origin
+    (which serves the files), unless `outbound` makes the policy from the connector's URL.
+    """
+    db = database or Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
     await db.migrate()
     settings = make_settings(db.url, openid)
     product = build(settings, db)
     await seed(product)
     connector = FakeConnector(members={m.id: m for m in demo_members().values()})
-    app = create_app(
-        settings,
-        product,
-        dev=False,
-        clock=lambda: clock[0],
-        credentials=StaticCredentialFactory(),
-    )
     try:
-        async with serve(connector.app()) as connector_url, serve(app) as bot_url:
+        async with serve(connector.app()) as connector_url:
             connector.url = connector_url
-            async with aiohttp.ClientSession() as session:
+            policy = (outbound or _trusting)(connector_url)
+            app = create_app(
+                settings,
+                product,
+                dev=False,
+                clock=lambda: clock[0],
+                credentials=StaticCredentialFactory(),
+                outbound=policy,
+            )
+            async with serve(app) as bot_url, aiohttp.ClientSession() as session:
                 yield World(bot_url, connector, product, demo_members(), session, clock)
     finally:
         await db.dispose()

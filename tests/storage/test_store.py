@@ -330,3 +330,13 @@ async def test_two_simultaneous_first_contacts_store_one_conversation_reference(
         stored = await tx.conversations.get("aaaaaaaa-0000-4000-8000-000000000001")
         assert await tx.conversations.for_person(trust.people["hannah"]) == stored
     assert stored == {"conversation": {"id": "a:third"}}
+
+
+async def test_a_roster_entry_neither_store_could_keep_alike_is_refused_on_both(db):
+    from appraisal.roster import RosterRejected
+
+    entries = parse_roster(ROSTER)
+    entries[0] = replace(entries[0], name="Dana\x00 Whitfield")
+    with pytest.raises(RosterRejected, match="nothing was changed"):
+        await RosterService(context_for(db)).import_entries(entries, at(2026, 9, 1))
+    assert await _count(db, PersonRow) == 0
