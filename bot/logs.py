@@ -2,6 +2,8 @@
 
 Every line carries the activity id and a hashed person id. Logs never carry message text,
 card data, objectives, evaluations or evidence: handlers log ids, verbs and outcomes only.
+Anything a request could put into a line is bounded: an activity id that is not a short
+plain id is logged as a hash of itself, and every tag is cut to a plain, short form.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -17,17 +20,54 @@ activity_id: ContextVar[str | None] = ContextVar("activity_id", default=None)
 person: ContextVar[str | None] = ContextVar("person", default=None)
 
 
+#: What an id from a request may look like to be logged as it is.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9:_.|=+-]{1,64}")
+#: Longest tag (verb, outcome, …) a log line carries.
+MAX_TAG = 64
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:16]
+
+
 def hash_person(aad_object_id: str | None) -> str | None:
     """A stable, non-reversible tag for a person in the logs."""
     if not aad_object_id:
         return None
-    return "p-" + hashlib.sha256(aad_object_id.lower().encode()).hexdigest()[:16]
+    return "p-" + _digest(aad_object_id.lower())
+
+
+def safe_id(value: object) -> str | None:
+    """An id from a request as it may be logged: itself when short and plain, else its hash."""
+    if value is None or value == "":
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    if _PLAIN_ID.fullmatch(text):
+        return text
+    return "h-" + _digest(text)
+
+
+def _tag(value: object) -> object:
+    """A log tag cut to MAX_TAG printable ASCII characters (numbers pass as they are)."""
+    if isinstance(value, (int, float)) or value is None:
+        return value
+    text = str(value)
+    if len(text) <= MAX_TAG and text.isascii() and text.isprintable():
+        return text
+    plain = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[:MAX_TAG])
+    return plain + ("…" if len(text) > MAX_TAG else "")
+
+
+_TAGS = ("event", "status", "verb", "outcome", "duration_ms", "path", "count")
 
 
 class _Context(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.activity_id = activity_id.get()
+        record.activity_id = safe_id(activity_id.get())
         record.person = person.get()
+        for key in _TAGS:
+            if key in record.__dict__:
+                record.__dict__[key] = _tag(record.__dict__[key])
         return True
 
 
@@ -43,7 +83,7 @@ class JsonFormatter(logging.Formatter):
             "activity_id": getattr(record, "activity_id", None),
             "person": getattr(record, "person", None),
         }
-        for key in ("event", "status", "verb", "outcome", "duration_ms", "path"):
+        for key in _TAGS:
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info and record.exc_info[0] is not None:
@@ -91,3 +131,6 @@ def configure_logging(*, dev: bool, level: int = logging.INFO) -> None:
     # aiohttp's access log would repeat every request; ours says what matters.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # urllib3's "Retrying …" warnings name the connector URL (a conversation id); our own
+    # line about a failed reply says what matters.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)

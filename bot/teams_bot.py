@@ -24,6 +24,7 @@ from botbuilder.schema import (
 from botbuilder.schema.teams import FileConsentCardResponse
 
 from appraisal.identity import IdentityService
+from appraisal.inputs import is_object_id
 from appraisal.ports import Person
 from bot import logs
 from bot.card_actions import CardActions
@@ -34,6 +35,7 @@ from bot.invoke import (
     card_invoke_response,
     invoke_card_response,
 )
+from bot.outbound import OutboundPolicy
 from bot.views import Views
 from bot.wiring import Product
 from cards.common import message_card
@@ -72,6 +74,41 @@ def tenant_of(activity: Activity) -> str | None:
     tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
     found = tenant.get("id") or getattr(activity.conversation, "tenant_id", None)
     return str(found).lower() if found else None
+
+
+#: The invokes the bot answers (Teams sends others only to apps that declare them).
+HANDLED_INVOKES = frozenset({"adaptiveCard/action", "fileConsent/invoke"})
+NOT_HANDLED = "HTPM bot can't do that here. Type help to see what it can do."
+NOT_READABLE = "HTPM bot couldn't read that action. Nothing was changed; type next to try again."
+
+
+def _invoke_value_fits(activity: Activity) -> bool:
+    """False when a card or file-consent invoke's value is not the object the SDK reads."""
+    if activity.name == "adaptiveCard/action":
+        value = activity.value
+        return isinstance(value, dict) and isinstance(value.get("action"), dict)
+    if activity.name == "fileConsent/invoke":
+        value = activity.value
+        return isinstance(value, dict) and all(
+            isinstance(value.get(key), (dict, type(None))) for key in ("context", "uploadInfo")
+        )
+    return True
+
+
+def _invoke_answer(name: object, text: str) -> InvokeResponse:
+    """A 200 answer to an invoke, in the form its kind expects, that Teams shows as a message."""
+    kind = name if isinstance(name, str) else ""
+    if kind.startswith("task/"):
+        body: dict[str, Any] = {"task": {"type": "message", "value": text}}
+    elif kind.startswith("composeExtension/"):
+        body = {"composeExtension": {"type": "message", "text": text}}
+    else:  # Universal Actions' message answer; other clients ignore the body
+        body = {
+            "statusCode": 200,
+            "type": "application/vnd.microsoft.activity.message",
+            "value": text,
+        }
+    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 
 
 class RecentReferences:
@@ -115,21 +152,26 @@ class HtpmBot(TeamsActivityHandler):
     """Recognises the person, keeps their conversation reference, answers commands and cards."""
 
     def __init__(
-        self, product: Product, tenants: frozenset[str], clock: Callable[[], datetime]
+        self,
+        product: Product,
+        tenants: frozenset[str],
+        clock: Callable[[], datetime],
+        *,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self._product = product
         self._tenants = tenants
         self._clock = clock
         self._identity = IdentityService(product.ctx)
         self._views = Views(product)
-        self._cards = CardActions(product, self._views, clock)
-        self._evidence = EvidenceChat(product, clock)
+        self._cards = CardActions(product, self._views, clock, outbound=outbound)
+        self._evidence = EvidenceChat(product, clock, outbound=outbound)
         self._references = RecentReferences()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         sender = activity.from_property or ChannelAccount()
-        logs.activity_id.set(activity.id)
+        logs.activity_id.set(logs.safe_id(activity.id))
         logs.person.set(logs.hash_person(sender.aad_object_id))
         tenant = tenant_of(activity)
         if self._tenants and tenant not in self._tenants:
@@ -170,7 +212,8 @@ class HtpmBot(TeamsActivityHandler):
     async def _remember(self, turn_context: TurnContext, person: Person | None) -> None:
         activity = turn_context.activity
         aad = (activity.from_property or ChannelAccount()).aad_object_id
-        if not aad or activity.conversation is None:
+        # Keyed by the object id: one that is not an Entra GUID is no one's, and is not kept.
+        if not is_object_id(aad) or activity.conversation is None:
             return
         reference = TurnContext.get_conversation_reference(activity).serialize()
         tenant, person_id = tenant_of(activity) or "", person.id if person else None
@@ -180,6 +223,20 @@ class HtpmBot(TeamsActivityHandler):
             await tx.conversations.save(aad, tenant, person_id, reference, self._clock())
             await tx.commit()
         self._references.stored(aad, tenant, person_id, reference)
+
+    async def _audit_unreadable(self, turn_context: TurnContext) -> None:
+        """Audit an invoke whose value could not be read as a refusal, if the sender is known."""
+        person = await self._person(turn_context)
+        if person is None:
+            return
+        consent = turn_context.activity.name == "fileConsent/invoke"
+        await self._product.appraisals.record_refusal(
+            person.id,
+            None,
+            "send_evidence" if consent else "unknown_verb",
+            self._clock(),
+            "invalid invoke value",
+        )
 
     async def _not_on_roster(self, turn_context: TurnContext) -> None:
         ask = await self._identity.who_to_ask()
@@ -246,6 +303,18 @@ class HtpmBot(TeamsActivityHandler):
         # Teams also sends installationUpdate on install; here we only keep the reference fresh.
         if turn_context.activity.from_property is not None:
             await self._person(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Card and file-consent invokes; any other gets an answer Teams shows, never a 501."""
+        activity = turn_context.activity
+        if activity.name not in HANDLED_INVOKES:
+            log.info("answered an invoke the bot does not handle", extra={"outcome": "unhandled"})
+            return _invoke_answer(activity.name, NOT_HANDLED)
+        if not _invoke_value_fits(activity):
+            log.info("refused an invoke whose value is malformed", extra={"outcome": "refused"})
+            await self._audit_unreadable(turn_context)
+            return _invoke_answer(activity.name, NOT_READABLE)
+        return await super().on_invoke_activity(turn_context)
 
     @staticmethod
     def _create_invoke_response(body: object = None) -> InvokeResponse:
