@@ -5,7 +5,7 @@ Each pass (`OutboxSender.send_due`):
 0. Outside the sending window (the nudge policy's local hours on a working day of the trust's
    nation) nothing is sent: rows due at 17:40 wait for the next working day's 08:00.
 1. Rows left 'sending' longer than the lease (HTPM_SEND_LEASE_SECONDS, 5 minutes by default) go
-   back to 'pending'.
+   back to 'pending', having spent no attempt (see Attempts).
 2. Due rows (pending, `next_attempt_at` <= now) are claimed: set to 'sending' and committed
    before anything is sent (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED; SQLite: a conditional
    UPDATE per row), so two senders never take the same row.
@@ -15,7 +15,8 @@ Each pass (`OutboxSender.send_due`):
    the bot, into a new 1:1 chat (`create_conversation`, whose reference is then stored).
 4. The outcome is committed in its own transaction right after the connector answers: 'sent'
    with the connector's activity id; 'pending' again with a later `next_attempt_at` for a
-   transient failure; 'failed' with the status and a short reason for a permanent one.
+   transient failure; 'failed' with the status and a short reason for a permanent one. Each
+   counts one attempt.
 
 Retries: 429, 412, 502, 504, connection errors and timeouts are transient. The next attempt waits
 base * 2^(attempt-1) seconds with full jitter, at least the connector's Retry-After (seconds or an
@@ -25,8 +26,27 @@ rest of the pass is given back untried (the tenant is being throttled). Anything
 connector refuses (400, 401, 403 blocked or uninstalled, 404 conversation gone, …) is permanent.
 The reason recorded is the status and a fixed phrase, never the message or the connector's text.
 
+Attempts: `attempts` counts the attempts whose outcome this sender recorded: the connector
+answered (a 2xx or any refusal), or the request failed on the way (a connection error or a
+timeout: the request was made and may even have arrived; counting it keeps an unreachable
+connector within `max_attempts`, like a 502). It is counted when the outcome is committed, never
+at the claim: a crash, a kill or a lost database connection before that commit spends nothing,
+and the row goes back to 'pending' after the lease with the count it had (the message in flight
+at such a crash may have reached Teams, see below; it is counted when sent again). Rows given
+back untried after a 429, not sent as no longer needed, or refused before any attempt (the
+recipient left the roster, has no Teams account yet) spend nothing either.
+
+A row that stops the process every time it is sent is therefore not bounded by `max_attempts`;
+`max_lost_leases` (5) bounds it, without counting attempts: of the rows a stopped sender left
+'sending', the one it was sending (rows are tried in id order, so the lowest id) has its lost
+leases counted in `lease_losses`, and after that many in a row it is failed ("the sender
+stopped while sending it 5 times in a row"); any outcome recorded for it starts the count again.
+
 Pacing: at most one message a second into any one conversation from this sender, and a token
-bucket per tenant (`tenant_rate` a second, 20 by default, under Teams' 30–50/s per app).
+bucket per tenant (`tenant_rate` a second, 20 by default, under Teams' 30–50/s per app). A pass
+that is still sending when half the lease has gone (a slow connector: each proactive call may
+wait up to 15 s for its answer) gives its untried rows back, so no other instance takes them for
+lost while this one is still at work.
 
 Exactly once, and its limit: a row the connector acknowledged is marked 'sent' at once and never
 sent again. The window that remains is a crash (or a lost database connection) between the
@@ -67,6 +87,7 @@ from appraisal.stages import Action
 from appraisal.status import OwedStep
 from appraisal.text import short_date
 from bot import logs
+from bot.msrest_fix import PROACTIVE_READ_TIMEOUT_SECONDS, read_budget
 from bot.settings import Settings
 from bot.teams_bot import card_message
 from bot.views import Views
@@ -99,6 +120,9 @@ class RetryPolicy:
     max_attempts: int = 5
     base_delay: float = 30.0
     max_delay: float = 600.0
+    # Leases lost in a row while a row was the one being sent (a crash each time), before it is
+    # failed. Not attempts: an innocent row needs as many crashes in a row while it is in flight.
+    max_lost_leases: int = 5
 
     def delay(self, attempt: int, retry_after: float | None, jitter: float) -> float:
         """Seconds before attempt `attempt + 1`: exponential with full jitter, ≥ Retry-After."""
@@ -107,16 +131,26 @@ class RetryPolicy:
 
 
 class DeliveryFailed(Exception):
-    """The connector did not take the message; `transient` says whether to try again."""
+    """The connector did not take the message; `transient` says whether to try again.
+
+    `tried` is false for a message refused here before any attempt (not an attempt to count).
+    """
 
     def __init__(
-        self, reason: str, *, transient: bool, retry_after: float | None = None, status: int = 0
+        self,
+        reason: str,
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+        status: int = 0,
+        tried: bool = True,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
         self.retry_after = retry_after
         self.status = status
+        self.tried = tried
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
@@ -285,19 +319,33 @@ class OutboxSender:
             return 0
         async with self._product.db.uow() as tx:
             delivery = SqlOutboxDelivery(tx.session)
-            requeued = await delivery.requeue_stale(now, now - self._lease)
+            stale = await delivery.requeue_stale(
+                now, now - self._lease, self.policy.max_lost_leases
+            )
             await tx.commit()
-        if requeued:
-            log.warning("requeued proactive messages after a lost lease", extra={"count": requeued})
+        if stale.pending:
+            log.warning(
+                "requeued proactive messages after a lost lease", extra={"count": stale.pending}
+            )
+        if stale.failed:
+            log.error(
+                "gave up on proactive messages that stopped the sender each time they were sent",
+                extra={"count": stale.failed, "outcome": "failed"},
+            )
         async with self._product.db.uow() as tx:
             claimed = await SqlOutboxDelivery(tx.session).claim(now, self._batch)
             await tx.commit()
         delivered = 0
+        # Rows still untried when half the lease has gone are given back, so that no other
+        # instance takes them for lost while this one is still sending (a slow connector).
+        give_back_at = self._monotonic() + self._lease.total_seconds() / 2
         for index, row in enumerate(claimed):
-            outcome = await self._attempt(row, now)
+            with read_budget(PROACTIVE_READ_TIMEOUT_SECONDS):
+                outcome = await self._attempt(row, now)
             if outcome == "sent":
                 delivered += 1
-            elif outcome == "throttled":
+            late = self._monotonic() >= give_back_at
+            if outcome == "throttled" or late:
                 for rest in claimed[index + 1 :]:
                     await self._record(lambda d, r=rest: d.release(r.id, now))
                 break
@@ -324,7 +372,7 @@ class OutboxSender:
             activity_id = await self._deliver(row)
         except _NotNeeded as skipped:
             note = str(skipped)
-            await self._record(lambda d: d.mark_sent(row.id, self._clock(), None, note))
+            await self._record(lambda d: d.mark_skipped(row.id, self._clock(), note))
             log.info("a proactive message was no longer needed", extra={"outcome": "skipped"})
             return "skipped"
         except Exception as exc:  # every failure is classified; nothing propagates
@@ -350,7 +398,7 @@ class OutboxSender:
         reason = failure.reason
         if failure.transient:
             reason = f"{reason}; gave up after {row.attempts} attempts"
-        await self._record(lambda d: d.mark_failed(row.id, reason))
+        await self._record(lambda d: d.mark_failed(row.id, reason, tried=failure.tried))
         log.warning(
             "a proactive message could not be delivered: %s",
             reason,
@@ -365,7 +413,9 @@ class OutboxSender:
             person = await tx.people.get(row.recipient_id)
             reference = await tx.conversations.for_person(row.recipient_id)
         if person is None:
-            raise DeliveryFailed("the recipient is no longer on the roster", transient=False)
+            raise DeliveryFailed(
+                "the recipient is no longer on the roster", transient=False, tried=False
+            )
         card = await self._card(row, person)
         if reference is not None:
             ref = ConversationReference().deserialize(reference)
@@ -374,7 +424,9 @@ class OutboxSender:
             await self._pace(tenant or "", conversation or "")
             return await self._continue(ref, card)
         if not person.aad_object_id:
-            raise DeliveryFailed("the recipient has no Teams account yet", transient=False)
+            raise DeliveryFailed(
+                "the recipient has no Teams account yet", transient=False, tried=False
+            )
         await self._pace(self._settings.tenant_id, f"new:{person.aad_object_id}")
         return await self._create(person, card)
 

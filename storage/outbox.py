@@ -18,9 +18,9 @@ PENDING = "pending"
 
 _ADD_MANY_PG = text(
     "INSERT INTO nudge_outbox (key, appraisal_id, recipient_id, action, kind, due_on, "
-    "decided_at, status, attempts, next_attempt_at, last_error) "
+    "decided_at, status, attempts, next_attempt_at, last_error, lease_losses) "
     "SELECT n.key, n.appraisal_id, n.recipient_id, n.action, n.kind, n.due_on, "
-    "CAST(:decided_at AS timestamptz), :pending, 0, CAST(:send_after AS timestamptz), '' "
+    "CAST(:decided_at AS timestamptz), :pending, 0, CAST(:send_after AS timestamptz), '', 0 "
     "FROM unnest(CAST(:keys AS varchar[]), CAST(:appraisals AS integer[]), "
     "CAST(:recipients AS integer[]), CAST(:actions AS varchar[]), CAST(:kinds AS varchar[]), "
     "CAST(:due AS date[])) AS n(key, appraisal_id, recipient_id, action, kind, due_on) "
@@ -76,6 +76,7 @@ class SqlOutbox:
                 "attempts": 0,
                 "next_attempt_at": send_after,
                 "last_error": "",
+                "lease_losses": 0,
             }
             # Sorted by key: two instances inserting the same rows take their locks in one order.
             for n in unique

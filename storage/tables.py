@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -204,6 +205,8 @@ class OutboxRow(Base):
     last_error: Mapped[str] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activity_id: Mapped[str | None] = mapped_column(String(200))
+    # Leases lost in a row while it was the row being sent (see storage/delivery.py).
+    lease_losses: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class JobStateRow(Base):

@@ -20,7 +20,7 @@ from bot.adapter import make_adapter, make_authentication
 from bot.demo import seed_demo
 from bot.sender import OutboxSender, RetryPolicy, delivery_problems, retry_after_seconds
 from bot.wiring import build
-from storage.tables import OutboxRow
+from storage.tables import OutboxRow, PersonRow
 from tests.bot.cardkit import press, text_of
 from tests.bot.clikit import db_path, htpm  # noqa: F401 - the CLI fixture and runner
 from tests.bot.conftest import NOW, StaticCredentialFactory, World, demo_members, make_settings
@@ -53,8 +53,11 @@ class FakeTime:
         return 1000.0 + sum(self.sleeps)
 
 
-def sender_for(world: World, fake: FakeTime, **kw: Any) -> OutboxSender:
-    settings = world.product.settings.model_copy(update={"service_url": world.connector.url})
+def sender_for(
+    world: World, fake: FakeTime, *, overrides: dict[str, Any] | None = None, **kw: Any
+) -> OutboxSender:
+    update = {"service_url": world.connector.url, **(overrides or {})}
+    settings = world.product.settings.model_copy(update=update)
     adapter = make_adapter(make_authentication(settings, StaticCredentialFactory(), dev=False))
     return OutboxSender(
         world.product,
@@ -291,18 +294,60 @@ async def test_a_row_stuck_sending_past_its_lease_is_requeued_and_sent(world: Wo
     await say_hello(world, "hannah")
     stuck = await add_row(
         world, "hannah", "100001", "approve", "overdue",
-        status="sending", attempts=1, next_attempt_at=NOW - timedelta(minutes=6),
+        status="sending", attempts=0, next_attempt_at=NOW - timedelta(minutes=6),
     )  # fmt: skip
     recent = await add_row(
         world, "hannah", "100001", "approve", "due",
-        status="sending", attempts=1, next_attempt_at=NOW - timedelta(minutes=1),
+        status="sending", attempts=0, next_attempt_at=NOW - timedelta(minutes=1),
     )  # fmt: skip
     sender = sender_for(world, FakeTime())
 
     assert await sender.send_due(NOW) == 1
     row = await outbox(world, stuck)
-    assert (row.status, row.attempts) == ("sent", 2)
+    assert (row.status, row.attempts) == ("sent", 1)  # the lost lease spent no attempt
     assert (await outbox(world, recent)).status == "sending"  # its sender may still answer
+
+
+async def test_a_row_that_stopped_its_sender_every_time_is_given_up_without_an_attempt(
+    world: World,
+):
+    await say_hello(world, "hannah")
+    claimed_at = NOW - timedelta(minutes=6)
+    poison = await add_row(
+        world, "hannah", "100001", "approve", "overdue", status="sending",
+        next_attempt_at=claimed_at, last_error="requeued after a lost lease", lease_losses=4,
+    )  # fmt: skip
+    behind = await add_row(
+        world, "hannah", "100001", "approve", "due", status="sending", next_attempt_at=claimed_at
+    )
+    sender = sender_for(world, FakeTime(), policy=RetryPolicy(max_lost_leases=5))
+    posts = world.connector.posts.count(HANNAH_CHAT)
+
+    assert await sender.send_due(NOW) == 1  # the row claimed after it, no longer held up
+    row = await outbox(world, poison)
+    assert (row.status, row.attempts) == ("failed", 0)
+    assert row.last_error == "the sender stopped while sending it 5 times in a row; not tried again"
+    after = await outbox(world, behind)
+    assert (after.status, after.attempts, after.last_error) == ("sent", 1, "")
+    assert world.connector.posts.count(HANNAH_CHAT) == posts + 1
+    async with world.product.db.uow() as tx:
+        (problem,) = await delivery_problems(tx)
+    assert (problem.id, problem.reason) == (poison, row.last_error)
+
+
+async def test_someone_with_no_teams_account_is_failed_before_any_attempt(world: World):
+    row_id = await add_row(world, "tom", "100002", "confirm_date", "reminder")
+    tom_id = await person_id(world, "tom")
+    async with world.product.db.uow() as tx:
+        tom = await tx.session.get(PersonRow, tom_id)
+        assert tom is not None
+        tom.aad_object_id = None  # on the roster, not yet signed in to Teams: no chat to open
+        await tx.commit()
+    assert await sender_for(world, FakeTime()).send_due(NOW) == 0
+    row = await outbox(world, row_id)
+    assert (row.status, row.attempts) == ("failed", 0)
+    assert row.last_error == "the recipient has no Teams account yet"
+    assert world.connector.created == []
 
 
 async def test_one_message_a_second_into_one_conversation(world: World):
@@ -503,3 +548,20 @@ async def test_a_retry_that_would_land_in_quiet_hours_waits_for_the_next_window(
     assert await sender.send_due(retried_at - timedelta(seconds=1)) == 0
     assert await sender.send_due(retried_at) == 1
     assert (await outbox(world, row_id)).status == "sent"
+
+
+async def test_rows_still_untried_at_half_the_lease_are_given_back_untried(world: World):
+    """A slow pass stops before its lease could run out, so no other sender takes its rows."""
+    await say_hello(world, "hannah")
+    rows = [await add_row(world, "hannah", "100001", "approve", "due") for _ in range(6)]
+    # One message a second into one chat (the pacing sleeps count on the fake clock): with a
+    # lease of 4 seconds the pass gives the rest back once 2 seconds have gone.
+    sender = sender_for(world, FakeTime(), overrides={"send_lease_seconds": 4.0})
+
+    assert await sender.send_due(NOW) == 3
+    states = [await outbox(world, r) for r in rows]
+    assert [(s.status, s.attempts) for s in states] == [("sent", 1)] * 3 + [("pending", 0)] * 3
+    assert all(s.next_attempt_at == NOW for s in states[3:])  # due again at once
+    assert await sender.send_due(NOW) == 2  # the next passes send them (paced from the last)
+    assert await sender.send_due(NOW) == 1
+    assert [(await outbox(world, r)).status for r in rows] == ["sent"] * 6

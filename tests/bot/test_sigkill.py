@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +48,15 @@ KINDS = ("pre_reading", "mid_year_late", "meeting_after_target", "near_statutory
 
 
 class SlowConnector(FakeConnector):
-    """Takes 100 ms per message; kills `victim` while holding message number KILL_AT."""
+    """Takes 100 ms per message; kills `victim` while holding message number `kill_at`."""
 
     victim: int | None = None
+    kill_at: int = KILL_AT
 
     async def _send(self, request: web.Request) -> web.Response:
         await asyncio.sleep(0.1)
         response = await super()._send(request)
-        if self.victim is not None and len(self.sent) == KILL_AT:
+        if self.victim is not None and len(self.sent) == self.kill_at:
             os.kill(self.victim, signal.SIGKILL)  # before the bot can hear this 2xx
             self.victim = None
         return response
@@ -147,6 +148,35 @@ async def _outbox(url: str) -> dict[int, dict[str, Any]]:
     return {r["id"]: r for r in rows}
 
 
+def _env(url: str, connector_url: str) -> dict[str, str]:
+    return clean_env(
+        {
+            "HTPM_DATABASE_URL": url,
+            "HTPM_SERVICE_URL": connector_url,
+            "HTPM_SEND_INTERVAL_SECONDS": "0.2",
+            "HTPM_SEND_LEASE_SECONDS": str(LEASE_SECONDS),
+        }
+    )
+
+
+def _server(now: datetime, name: str, env: dict[str, str], logs: Path) -> Service:
+    """`htpm serve --dev` on a free port with its clock fixed at `now`."""
+    argv = [HTPM, "serve", "--dev", "--port", str(free_port()), "--now", now.isoformat()]
+    return Service(name, argv, env=env, cwd=ROOT, log=logs / f"{name}.log")
+
+
+async def _killed(server: Service, connector: SlowConnector, after: int) -> None:
+    """Let `server` send until the connector holds its `after`th message, then SIGKILL it."""
+    connector.kill_at = len(connector.sent) + after
+    connector.victim = server.process.pid
+    try:
+        await _until(f"the kill of {server.name}", lambda: not server.alive(), None)
+        assert server.process.wait(5) == -signal.SIGKILL, server.dump()
+    finally:
+        connector.victim = None
+        server.stop()
+
+
 async def _until(what: str, probe, server: Service | None) -> None:
     deadline = time.monotonic() + BOUND
     while not probe():
@@ -165,29 +195,12 @@ async def test_a_server_killed_mid_burst_delivers_the_rest_and_repeats_only_the_
     connector = SlowConnector()
     async with serve(connector.app()) as connector_url:
         connector.url = connector_url
-        env = clean_env(
-            {
-                "HTPM_DATABASE_URL": url,
-                "HTPM_SERVICE_URL": connector_url,
-                "HTPM_SEND_INTERVAL_SECONDS": "0.2",
-                "HTPM_SEND_LEASE_SECONDS": str(LEASE_SECONDS),
-            }
-        )
+        env = _env(url, connector_url)
         await asyncio.to_thread(_run, "demo", "--fresh", "--now", START.isoformat(), env=env)
         burst = await _prepare(url, connector_url)
         assert len(burst) == 24
 
-        def start(now: str, name: str) -> Service:
-            argv = [HTPM, "serve", "--dev", "--port", str(free_port()), "--now", now]
-            return Service(name, argv, env=env, cwd=ROOT, log=tmp_path / f"{name}.log")
-
-        first = start(START.isoformat(), "first")
-        try:
-            connector.victim = first.process.pid
-            await _until("kill", lambda: not first.alive(), None)
-            assert first.process.wait(5) == -signal.SIGKILL, first.dump()
-        finally:
-            first.stop()
+        await _killed(_server(START, "first", env, tmp_path), connector, KILL_AT)
         before = len(connector.sent)
         assert before == KILL_AT
         at_kill = await _outbox(url)
@@ -195,7 +208,7 @@ async def test_a_server_killed_mid_burst_delivers_the_rest_and_repeats_only_the_
         assert len(sent_at_kill) == KILL_AT - 1  # each 2xx heard was recorded at once
         assert {at_kill[i]["status"] for i in burst} - {"sent"} == {"sending"}  # claimed, cut off
 
-        second = start(RESTART.isoformat(), "second")
+        second = _server(RESTART, "second", env, tmp_path)
         try:
             everything = len(burst) + 1  # the one in flight at the kill is sent twice
             await _until("the rest of the burst", lambda: len(connector.sent) >= everything, second)
@@ -232,3 +245,94 @@ async def test_a_server_killed_mid_burst_delivers_the_rest_and_repeats_only_the_
     ]
     assert repeated  # the same card into the same chat, recorded after the restart
     assert len(connector.sent) == len(burst) + 1
+
+
+KILLS = 4  # as found: four SIGKILLs of `htpm serve` mid-burst, then one 502 each
+EVERY = 4  # each server is killed while the connector holds the 4th message it sent
+
+
+async def _until_outbox(what: str, url: str, probe, server: Service) -> dict[int, dict[str, Any]]:
+    """Poll the outbox until `probe(rows)` holds; the rows then."""
+    deadline = time.monotonic() + BOUND
+    while True:
+        rows = await _outbox(url)
+        if probe(rows):
+            return rows
+        if not server.alive():
+            raise AssertionError(f"the server stopped while waiting for {what}\n{server.dump()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {BOUND:.0f} s\n{server.dump()}")
+        await asyncio.sleep(0.2)
+
+
+async def test_kills_mid_burst_spend_no_attempt_so_one_502_after_them_is_one_attempt(
+    tmp_path: Path,
+):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'htpm.sqlite3'}"
+    connector = SlowConnector()
+    async with serve(connector.app()) as connector_url:
+        connector.url = connector_url
+        env = _env(url, connector_url)
+        await asyncio.to_thread(_run, "demo", "--fresh", "--now", START.isoformat(), env=env)
+        burst = await _prepare(url, connector_url)
+        moment = START
+        for n in range(1, KILLS + 1):
+            await _killed(_server(moment, f"killed-{n}", env, tmp_path), connector, EVERY)
+            moment += timedelta(seconds=2 * LEASE_SECONDS)  # the next start finds leases run out
+        rows = await _outbox(url)
+        unsent = [i for i in burst if rows[i]["status"] != "sent"]
+        # Each server recorded the row in flight at the last kill and two more, then was killed.
+        assert len(unsent) == len(burst) - KILLS * (EVERY - 1)
+        assert {rows[i]["status"] for i in unsent} == {"sending"}
+        # The rows at the end of the burst were claimed by every one of the killed servers and
+        # never tried: none has spent an attempt. Each row recorded as sent has spent one.
+        assert {rows[i]["attempts"] for i in unsent} == {0}, "a claim or a lost lease counted"
+        assert {rows[i]["attempts"] for i in burst if i not in unsent} == {1}
+
+        # One transient failure: the next message into each of their chats gets a 502.
+        chats = sorted({f"a:conv-{rows[i]['recipient_id']}" for i in unsent})
+        for chat in chats:
+            connector.script(chat, 502)
+        after = _server(moment, "after-the-kills", env, tmp_path)
+        try:
+            rows = await _until_outbox(
+                "an outcome for every unsent row",
+                url,
+                # Not merely 'pending': that is also what the requeue at the start leaves.
+                lambda rows: all(
+                    rows[i]["status"] in {"sent", "failed"}
+                    or rows[i]["last_error"] == "502 bad gateway"
+                    for i in unsent
+                ),
+                after,
+            )
+        finally:
+            after.stop()
+        retried = [i for i in unsent if rows[i]["status"] == "pending"]
+        assert len(retried) == len(chats)  # the first row into each chat, due again later
+        for i in retried:
+            assert (rows[i]["attempts"], rows[i]["last_error"]) == (1, "502 bad gateway"), rows[i]
+            assert rows[i]["next_attempt_at"] > moment
+        # Nothing gave up; every row delivered so far took one attempt, the one recorded.
+        assert not [rows[i] for i in burst if rows[i]["status"] not in {"sent", "pending"}]
+        assert {rows[i]["attempts"] for i in burst} == {1}
+
+        # Past the backoff (at most 30 s for a first retry), the rows that got a 502 go out.
+        moment += timedelta(seconds=2 * LEASE_SECONDS)
+        later = _server(moment, "retries", env, tmp_path)
+        try:
+            rows = await _until_outbox(
+                "the retries",
+                url,
+                lambda rows: all(rows[i]["status"] not in {"pending", "sending"} for i in burst),
+                later,
+            )
+            await asyncio.sleep(0.5)  # let any further (wrong) delivery show itself
+        finally:
+            later.stop()
+
+    rows = await _outbox(url)
+    assert {rows[i]["status"] for i in burst} == {"sent"}
+    assert {i: rows[i]["attempts"] for i in burst} == {i: 2 if i in retried else 1 for i in burst}
+    # The at-least-once window is as documented: each message held at a kill went out again.
+    assert len(connector.sent) == len(burst) + KILLS

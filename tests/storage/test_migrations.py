@@ -150,3 +150,48 @@ async def test_appraisals_stored_before_0006_keep_their_governor_and_answer(empt
     async with empty_db.engine.connect() as conn:
         rows = (await conn.execute(text("SELECT id, governor_id FROM appraisals"))).all()
     assert sorted(rows) == [(1, 3), (2, 3)]
+
+
+async def test_outbox_rows_stored_before_0007_have_lost_no_lease_and_keep_going(empty_db):
+    from datetime import timedelta
+
+    from sqlalchemy import bindparam, text
+
+    from storage.delivery import SqlOutboxDelivery
+    from storage.tables import UTCDateTime
+    from tests.conftest import context_for
+    from tests.factories import at
+    from tests.trust import seed_trust
+
+    await upgrade(empty_db.engine)
+    trust = await seed_trust(context_for(empty_db))
+    await downgrade(empty_db.engine, "0006")
+    claimed_at = at(2026, 11, 23, 10)
+    async with empty_db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO nudge_outbox (key, appraisal_id, recipient_id, action, kind, "
+                "decided_at, status, attempts, next_attempt_at, last_error) VALUES "
+                "('k', :appraisal, :recipient, 'approve', 'overdue', :at, 'sending', 1, :at, '')"
+            ).bindparams(bindparam("at", type_=UTCDateTime())),  # stored as the app stores it
+            {"appraisal": trust.brookside, "recipient": trust.people["rhona"], "at": claimed_at},
+        )
+
+    await upgrade(empty_db.engine)
+
+    later = claimed_at + timedelta(minutes=10)
+    async with empty_db.uow() as tx:
+        requeued = await SqlOutboxDelivery(tx.session).requeue_stale(later, later, 2)
+        await tx.commit()
+    assert (requeued.pending, requeued.failed) == (1, 0)  # its first lost lease, not its second
+    select = text("SELECT key, status, attempts, lease_losses FROM nudge_outbox")
+    async with empty_db.engine.connect() as conn:
+        assert (await conn.execute(select)).all() == [("k", "pending", 1, 1)]
+    await downgrade(empty_db.engine, "0006")
+    async with empty_db.engine.connect() as conn:
+        columns = await conn.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("nudge_outbox")}
+        )
+        rows = (await conn.execute(text("SELECT key, status, attempts FROM nudge_outbox"))).all()
+    assert "lease_losses" not in columns
+    assert rows == [("k", "pending", 1)]
