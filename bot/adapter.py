@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
+import requests
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ActivityTypes
@@ -16,10 +18,11 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.invoke import invoke_card_response
 from bot.logs import describe_exception
-from bot.msrest_fix import cheapen_msrest_retry_policy
+from bot.msrest_fix import bound_connector_calls, cheapen_msrest_retry_policy
 from bot.settings import Settings
 from cards.common import message_card
 
@@ -51,23 +54,73 @@ def make_authentication(
     )
 
 
-def make_adapter(auth: BotFrameworkAuthentication) -> CloudAdapter:
-    """A CloudAdapter whose turn errors are logged without data and answered politely."""
-    cheapen_msrest_retry_policy()
-    adapter = CloudAdapter(auth)
+@dataclass(frozen=True)
+class Undelivered:
+    """How the Bot Connector failed to take a message."""
 
-    async def on_error(context: TurnContext, error: Exception) -> None:
+    why: str  # "status 503", "timed out", "no connection": never the connector's text
+    down: bool  # the connector, not this message: anything else sent now would fail alike
+
+
+def undelivered(error: BaseException) -> Undelivered | None:
+    """How the Bot Connector failed to take a message, or None if `error` is something else."""
+    if isinstance(error, HttpOperationError):
+        response = error.response
+        status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
+        return Undelivered(f"status {status}", down=status >= 500 or status in (0, 429))
+    if isinstance(error, ClientRequestError):
+        inner = getattr(error, "inner_exception", None)
+        why = "timed out" if isinstance(inner, requests.Timeout) else "no connection"
+        return Undelivered(why, down=True)
+    return None
+
+
+_APOLOGY = "Sorry, something went wrong on my side. Nothing was changed; please try again."
+
+
+async def _apologise(context: TurnContext) -> str:
+    """Say sorry in the chat; what became of it, for the turn's one log line."""
+    try:
+        await context.send_activity(_APOLOGY)
+    except Exception as exc:  # the connector may refuse this too; the turn is over either way
+        failed = undelivered(exc)
+        return f"apology not delivered: {failed.why if failed else type(exc).__name__}"
+    return "apologised"
+
+
+async def on_error(context: TurnContext, error: Exception) -> None:
+    """A failed turn: one log line, an answer where one can still be given; never raises.
+
+    The request to /api/messages is then answered 2xx, not 5xx: the failure is logged here, and
+    the person is told where that is still possible. A message is apologised for in the chat,
+    unless the connector is down (5xx, 429, no answer): it would refuse the apology too, after
+    as long again. An invoke's answer travels in the HTTP response, not through the connector,
+    so an invoke still gets a card (its own, if the handler had given one before failing).
+    """
+    failed = undelivered(error)
+    is_message = context.activity.type == ActivityTypes.message
+    if failed is not None:
+        outcome = await _apologise(context) if is_message and not failed.down else "undelivered"
+        log.warning("a reply was not delivered: %s", failed.why, extra={"outcome": outcome})
+    elif is_message:
+        outcome = await _apologise(context)
+        log.error("turn failed: %s", describe_exception(error), extra={"outcome": outcome})
+    else:
         log.error("turn failed: %s", describe_exception(error))
-        if context.activity.type == ActivityTypes.message:
-            await context.send_activity(
-                "Sorry, something went wrong on my side. Nothing was changed; please try again."
-            )
-        elif context.activity.type == ActivityTypes.invoke:
-            card = message_card(
-                "Something went wrong", ["Nothing was changed. Please try again in a moment."]
-            )
-            await context.send_activity(invoke_card_response(card))
+    # Where the SDK keeps the invoke's answer until the turn ends (a private, stable name).
+    answered = context.turn_state.get(CloudAdapter._INVOKE_RESPONSE_KEY)
+    if context.activity.type == ActivityTypes.invoke and answered is None:
+        card = message_card(
+            "Something went wrong", ["Nothing was changed. Please try again in a moment."]
+        )
+        await context.send_activity(invoke_card_response(card))  # kept for the HTTP answer
 
+
+def make_adapter(auth: BotFrameworkAuthentication) -> CloudAdapter:
+    """A CloudAdapter whose connector calls fail fast and whose turn errors are handled."""
+    cheapen_msrest_retry_policy()
+    bound_connector_calls()
+    adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_error
     return adapter
 

@@ -409,11 +409,13 @@ def serve(
 ) -> None:
     """Run the Teams bot: POST /api/messages, GET /healthz and /readyz."""
     from aiohttp import web
+    from rich.markup import escape
 
     from bot.logs import configure_logging
     from bot.server import create_app
     from bot.wiring import build
-    from storage.database import Database
+    from storage.database import Database, redacted_url
+    from storage.probe import StoreUnavailable
 
     settings = _settings()
     if (demo or now) and not dev:
@@ -435,7 +437,11 @@ def serve(
 
     async def make_app() -> web.Application:
         db = Database(settings.database_url)
-        await db.migrate()
+        try:
+            await db.prepare()  # migrated and writable, or StoreUnavailable says why not
+        except BaseException:
+            await db.dispose()
+            raise
         product = build(settings, db)
         if demo:
             from bot.demo import seed_demo
@@ -457,9 +463,20 @@ def serve(
         )
     if fixed:
         err_print(f"The clock is fixed at {fixed:%A %d %B %Y %H:%M} (--now).")
-    out_print(f"HTPM bot listening on http://{host}:{port}/api/messages")
+    listening = f"HTPM bot listening on http://{host}:{port}/api/messages"
     try:
-        web.run_app(make_app(), host=host, port=port, print=None, access_log=None)
+        # aiohttp calls `print` once the port is bound: only then is the bot listening.
+        web.run_app(
+            make_app(),
+            host=host,
+            port=port,
+            print=lambda _banner: out_print(listening),
+            access_log=None,
+        )
+    except StoreUnavailable as exc:
+        where = escape(redacted_url(settings.database_url))
+        err_print(f"Cannot use the database {where}: {exc.problem.reason}.")
+        raise typer.Exit(2) from None
     except OSError as exc:
         err_print(f"Cannot listen on {host}:{port}: {exc.strerror}")
         raise typer.Exit(2) from None

@@ -172,6 +172,9 @@ class FakeConnector:
     # that always refuse with a status, the POSTs that arrived, and the chats created.
     scripts: dict[str, list[Scripted]] = field(default_factory=dict)
     refuse: dict[str, int] = field(default_factory=dict)
+    # Conversations whose POSTs are answered only after this many seconds (a connector that
+    # hangs; kept a little over the bot's read timeout, so that a test's clean-up is short).
+    hang: dict[str, float] = field(default_factory=dict)
     posts: list[str] = field(default_factory=list)
     created: list[dict[str, Any]] = field(default_factory=list)
     create_scripts: list[Scripted] = field(default_factory=list)
@@ -267,6 +270,8 @@ class FakeConnector:
         self.auth_headers.append(request.headers.get("Authorization"))
         cid = request.match_info["cid"]
         self.posts.append(cid)
+        if cid in self.hang:
+            await asyncio.sleep(min(self.hang[cid], 30.0))
         if cid in self.refuse:
             return self._refusal(Scripted(self.refuse[cid]))
         if self.scripts.get(cid):
