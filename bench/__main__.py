@@ -37,14 +37,20 @@ class Plan:
     sweep_repeats: int
     starts: int
     profile_seconds: float
+    hostile: int  # hostile requests sent to htpm serve
+    hostile_floor: int  # the same stream sent to each SDK floor
+    hostile_seconds: float
 
     @classmethod
     def full(cls) -> Plan:
-        return cls(2000, 30.0, 300, 300, 10_000, 1000, (1000, 5000, 25_000), 3, 3, 8.0)
+        return cls(
+            2000, 30.0, 300, 300, 10_000, 1000, (1000, 5000, 25_000), 3, 3, 8.0,
+            100_000, 10_000, 1200.0,
+        )  # fmt: skip
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(40, 10.0, 10, 10, 200, 50, (50, 100), 1, 1, 1.0)
+        return cls(40, 10.0, 10, 10, 200, 50, (50, 100), 1, 1, 1.0, 200, 50, 30.0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +78,7 @@ async def _run(args: argparse.Namespace, plan: Plan, command: str) -> Report:
             await bench.card_actions(report)
             await bench.memory_and_start(report)
             await bench.nudge_sweep(report)
+            await bench.hostile_requests(report)
             bench.largest_card(report)
             if not args.no_profile:
                 await bench.profile_misses(report)

@@ -22,7 +22,7 @@ from bench.peers import Peers, start_peers
 from bench.report import Report, Table
 from bench.services import Server, start_floor, start_htpm
 from bench.trust import Headteacher, seed_card_trust
-from bench.workloads import SelfEvaluations, StatusRoundTrips
+from bench.workloads import HostileRequests, SelfEvaluations, StatusRoundTrips, member
 from bot.settings import load_settings
 from bot.wiring import build
 from storage.database import Database
@@ -419,6 +419,76 @@ class Bench:
             "`every open one read`: the same run after the rules change, reading them all."
         )
         report.tables += [table, plans]
+
+    # --- hostile requests ----------------------------------------------------------------
+
+    async def hostile_requests(self, report: Report) -> None:
+        """The fuzz test's generator at volume: htpm serve on SQLite, then each SDK floor."""
+        plan = self.plan
+        table = Table(
+            "Hostile requests (malformed bodies and activities, valid tokens and not; seed 1)",
+            ["server", "concurrency", "requests", "5xx", "2xx", "4xx", "p50 ms", "p99 ms",
+             "per second"],
+        )  # fmt: skip
+        runs: list[tuple[str, int, HostileRequests, Run]] = []
+        server, heads = await self._serve("htpm-hostile", self.stores.sqlite("hostile"))
+        try:
+            members = [member(h) for h in heads]
+            stream = HostileRequests(self.session, server.url, self.peers, members, seed=1)
+            run = await closed_loop(
+                "htpm serve on SQLite", stream, concurrency=4, count=plan.hostile,
+                seconds=plan.hostile_seconds,
+            )  # fmt: skip
+            runs.append(("htpm serve on SQLite", plan.hostile, stream, run))
+        finally:
+            server.stop()
+        for name, tuned in (("as shipped", False), ("tuned", True)):
+            assert self.card_file is not None
+            floor = await asyncio.to_thread(
+                start_floor, self.card_file, self.peers.bot_env(), self.work, tuned=tuned
+            )
+            try:
+                stream = HostileRequests(self.session, floor.url, self.peers, members, seed=1)
+                run = await closed_loop(
+                    f"SDK floor {name}", stream, concurrency=4, count=plan.hostile_floor,
+                    seconds=plan.hostile_seconds,
+                )  # fmt: skip
+                runs.append((f"SDK floor {name}", plan.hostile_floor, stream, run))
+            finally:
+                floor.stop()
+        for label, _count, stream, run in runs:
+            counts = stream.statuses
+            table.add(
+                label,
+                run.concurrency,
+                f"{sum(counts.values()):,}",
+                f"{stream.server_errors:,}",
+                f"{sum(n for st, n in counts.items() if 200 <= st < 300):,}",
+                f"{sum(n for st, n in counts.items() if 400 <= st < 500):,}",
+                _ms(run.p50_ms),
+                _ms(run.p99_ms),
+                f"{run.per_second:.0f}",
+            )
+            if stream.first_5xx:
+                table.notes.append(f"{label}, first 5xx: {stream.first_5xx}")
+            if run.failures:
+                table.notes.append(
+                    f"{label}: {run.failures} without an answer: {run.first_failure}"
+                )
+        table.notes.append(
+            "The same seeded stream (tests/bot/hostile.py, as the fuzz test sends) to each server; "
+            "the floors get its first part. The floor parses before it authenticates and has no "
+            "answer for a body it cannot read: its 5xx are what the bare SDK does."
+        )
+        report.tables.append(table)
+        ours = runs[0][2]
+        sent = sum(ours.statuses.values())
+        report.target(
+            "5xx answers to hostile requests, htpm serve",
+            "0",
+            f"{ours.server_errors} of {sent:,} ({runs[0][3].per_second:.0f} per second)",
+            ours.server_errors == 0 and sent == plan.hostile,
+        )
 
     # --- cards ---------------------------------------------------------------------------
 

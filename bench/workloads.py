@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +14,8 @@ import aiohttp
 
 from bench.peers import Peers
 from bench.trust import PREVIOUS, Headteacher
-from tests.bot.harness import Member, invoke, message
+from tests.bot.harness import Member, SigningKey, invoke, message
+from tests.bot.hostile import Hostile
 
 #: The longest one request may take before it counts as failed.
 REQUEST_TIMEOUT = 30.0
@@ -135,6 +138,60 @@ class StatusRoundTrips(_Headteachers):
         if "Your appraisals" not in card or head.school_name not in card:
             raise RuntimeError("the reply is not this headteacher's status card")
         return landed - began
+
+
+class HostileRequests:
+    """Each worker sends the generator's next hostile request; answers are counted by status.
+
+    The tokens of each kind are signed once (they last an hour), so the load generator's own
+    RSA signing does not take the cores from the server.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        bot_url: str,
+        peers: Peers,
+        members: Sequence[Member],
+        seed: int,
+    ) -> None:
+        self._session = session
+        self._url = f"{bot_url}/api/messages"
+        self._cases = Hostile(seed, peers.connector.url, list(members))
+        now = int(time.time())
+        service_url = peers.connector.url
+        self._tokens: dict[str, str | None] = {
+            "valid": peers.key.token(service_url),
+            "expired": peers.key.token(service_url, exp=now - 3600, nbf=now - 7200),
+            "wrong_audience": peers.key.token(service_url, aud="someone-else"),
+            "stray_key": SigningKey("bench-unpublished").token(service_url),
+            "garbage": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+            "none": None,
+        }
+        self.statuses: Counter[int] = Counter()
+        self.first_5xx = ""
+
+    async def __call__(self, worker: int) -> None:
+        case = self._cases.case()
+        headers = {"Content-Type": case.content_type} if case.content_type else {}
+        token = self._tokens[case.token]
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self._session.post(
+            self._url,
+            data=io.BytesIO(case.body),
+            headers=headers,
+            skip_auto_headers=("Content-Type",),
+            timeout=_timeout(),
+        ) as response:
+            await response.read()
+        self.statuses[response.status] += 1
+        if response.status >= 500 and not self.first_5xx:
+            self.first_5xx = f"{response.status} for {case.token} token: {case.label}"[:200]
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status >= 500)
 
 
 def _timeout() -> aiohttp.ClientTimeout:

@@ -22,6 +22,7 @@ SECTIONS = (
     "Nudge sweep",
     "query plan",
     "Largest card",
+    "Hostile requests",
     "Targets",
 )
 
@@ -56,3 +57,5 @@ def test_the_benchmark_runs_with_tiny_counts_and_writes_its_report(tmp_path):
     targets = re.findall(r"^\| (.+?) \| .+ \| (met|MISSED) \|$", text, re.M)
     assert len(targets) >= 12
     assert "SEARCH appraisals USING INDEX ix_appraisals_nudges_from" in text
+    hostile = re.search(r"^\| htpm serve on SQLite \| 4 \| ([\d,]+) \| ([\d,]+) \|", text, re.M)
+    assert hostile is not None and hostile.group(1) != "0" and hostile.group(2) == "0", hostile
