@@ -472,9 +472,8 @@ class Bench:
             if stream.first_5xx:
                 table.notes.append(f"{label}, first 5xx: {stream.first_5xx}")
             if run.failures:
-                table.notes.append(
-                    f"{label}: {run.failures} without an answer: {run.first_failure}"
-                )
+                first = stream.first_unanswered or run.first_failure
+                table.notes.append(f"{label}: {run.failures} without an answer; first: {first}")
         table.notes.append(
             "The same seeded stream (tests/bot/hostile.py, as the fuzz test sends) to each server; "
             "the floors get its first part. The floor parses before it authenticates and has no "

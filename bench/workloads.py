@@ -170,6 +170,7 @@ class HostileRequests:
         }
         self.statuses: Counter[int] = Counter()
         self.first_5xx = ""
+        self.first_unanswered = ""
 
     async def __call__(self, worker: int) -> None:
         case = self._cases.case()
@@ -177,14 +178,18 @@ class HostileRequests:
         token = self._tokens[case.token]
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        async with self._session.post(
-            self._url,
-            data=io.BytesIO(case.body),
-            headers=headers,
-            skip_auto_headers=("Content-Type",),
-            timeout=_timeout(),
-        ) as response:
-            await response.read()
+        try:
+            async with self._session.post(
+                self._url,
+                data=io.BytesIO(case.body),
+                headers=headers,
+                skip_auto_headers=("Content-Type",),
+                timeout=_timeout(),
+            ) as response:
+                await response.read()
+        except TimeoutError:
+            self.first_unanswered = self.first_unanswered or f"{case.token} token: {case.label}"
+            raise
         self.statuses[response.status] += 1
         if response.status >= 500 and not self.first_5xx:
             self.first_5xx = f"{response.status} for {case.token} token: {case.label}"[:200]

@@ -11,14 +11,13 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
-    Attachment,
     ChannelAccount,
 )
 from botbuilder.schema.teams import FileConsentCardResponse
@@ -30,9 +29,9 @@ from bot import logs
 from bot.card_actions import CardActions
 from bot.evidence import EvidenceChat
 from bot.invoke import (
-    CARD_CONTENT_TYPE,
     card_answer_body,
     card_invoke_response,
+    card_message,
     invoke_card_response,
 )
 from bot.outbound import OutboundPolicy
@@ -46,11 +45,6 @@ log = logging.getLogger("htpm.bot")
 COMMANDS = ("help", "status", "next")
 HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "?", "menu"})
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}")
-
-
-def card_message(card: dict) -> Activity:
-    """A message carrying one Adaptive Card."""
-    return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
 
 
 def _teams_id(activity: Activity) -> str | None:
@@ -86,7 +80,9 @@ def _invoke_value_fits(activity: Activity) -> bool:
     """False when a card or file-consent invoke's value is not the object the SDK reads."""
     if activity.name == "adaptiveCard/action":
         value = activity.value
-        return isinstance(value, dict) and isinstance(value.get("action"), dict)
+        action = value.get("action") if isinstance(value, dict) else None
+        # Any other type makes the SDK answer with an error body it then cannot serialise.
+        return isinstance(action, dict) and action.get("type") == "Action.Execute"
     if activity.name == "fileConsent/invoke":
         value = activity.value
         return isinstance(value, dict) and all(

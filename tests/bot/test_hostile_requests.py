@@ -33,7 +33,7 @@ async def post_raw(world: World, body: bytes, token: str | None) -> tuple[int, d
 @pytest.mark.parametrize(
     "body", [DEEP, HUGE_INT, NAN, b"{" * 100_000], ids=["deep", "huge-int", "nan", "unclosed"]
 )
-async def test_without_a_valid_token_the_body_is_never_read(world: World, body, caplog) -> None:
+async def test_without_a_valid_token_the_body_is_never_parsed(world: World, body, caplog) -> None:
     for token in (None, "not-a-token", world.token(aud="someone-else")):
         status, answer = await post_raw(world, body, token)
         assert status == 401, answer
@@ -154,7 +154,18 @@ async def test_an_invoke_the_bot_does_not_handle_gets_a_message(world: World, na
     assert "can't do that here" in json.dumps(answer)
 
 
-@pytest.mark.parametrize("value", [[1, 2], "refresh", 7, {"action": ["Action.Execute"]}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        [1, 2],
+        "refresh",
+        7,
+        {"action": ["Action.Execute"]},
+        {"action": {"type": ["Action.Execute"], "verb": "refresh"}},
+        {"action": {"type": "Action.Submit", "verb": "refresh"}},
+        {"action": {"verb": "refresh"}},
+    ],
+)
 async def test_a_card_invoke_whose_value_is_not_an_object_is_answered(world: World, value) -> None:
     activity = invoke(world.members["hannah"], "refresh", {}, world.service_url)
     activity["value"] = value
