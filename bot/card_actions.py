@@ -11,11 +11,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from appraisal.commands import RecordMeeting
+from appraisal.commands import Command, RecordMeeting
 from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, InvalidInput, NotFound
 from appraisal.inputs import card_number, clean_strings
-from appraisal.ports import Person
+from appraisal.ports import Person, UnitOfWork
 from appraisal.stages import Action
 from appraisal.workflow import check_allowed
 from bot.evidence import EvidenceChat, Send
@@ -35,6 +36,7 @@ from cards.payloads import (
     parse_objectives,
 )
 from cards.router import STEPS
+from cards.steps.base import MEETING_FORMS
 
 log = logging.getLogger("htpm.cards")
 
@@ -51,7 +53,6 @@ STEP_OF_VERB = {
     "record_meeting": "meeting_arrangements",
 }
 #: The meeting record's cards, in order: each save shows the next.
-MEETING_FORMS = ("meeting_judgements", "meeting_objectives", "meeting_arrangements")
 APPRAISAL_VIEWS = frozenset({"refresh", "show_appraisal"})
 #: Every verb a card of ours sends (others are audited as 'unknown_verb', never by name).
 KNOWN_VERBS = frozenset(
@@ -90,7 +91,7 @@ class CardActions:
         self._product = product
         self._views = views
         self._clock = clock
-        self._tz = product.ctx.calendars.for_nation("england").tz
+        self._tz = ZoneInfo(product.settings.timezone)
         self._evidence = EvidenceChat(product, clock, outbound=outbound)
 
     async def handle(
@@ -138,13 +139,16 @@ class CardActions:
         )
         return card
 
-    async def _act(self, person, appraisal_id, version, command, data, now, teams_id):
-        """Take the action; returns the card to show and whether the action was taken."""
+    async def _act(self, person, appraisal_id, version, command, data, now, teams_id, prepare=None):
+        """Take the action; returns the card to show and whether the action was taken.
+
+        `prepare` runs in the action's own transaction (see AppraisalService.act).
+        """
         appraisals = self._product.appraisals
         verb = command.action.value
         try:
             changed = await appraisals.act(
-                person.id, appraisal_id, command, now, version, person=person
+                person.id, appraisal_id, command, now, version, person=person, prepare=prepare
             )
         except InvalidInput as bad:
             log.info("card data refused", extra={"verb": verb, "outcome": "invalid"})
@@ -309,11 +313,21 @@ class CardActions:
                 step=step,
             )
         version = card_number(data.get("version"))
-        card, done = await self._act(
-            person, appraisal.id, version, RecordMeeting(record), data, now, teams_id
+
+        async def clear_drafts(tx: UnitOfWork, command: Command) -> Command:
+            # In the record's own transaction: the drafts go only if the record is kept, and
+            # before the card answering it is built (which would offer to continue them).
+            await tx.drafts.clear(appraisal.id, person.id)
+            return command
+
+        card, _done = await self._act(
+            person,
+            appraisal.id,
+            version,
+            RecordMeeting(record),
+            data,
+            now,
+            teams_id,
+            prepare=clear_drafts,
         )
-        if done:
-            async with self._product.db.uow() as tx:
-                await tx.drafts.clear(appraisal.id, person.id)
-                await tx.commit()
         return card

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity, Attachment
@@ -32,7 +33,7 @@ from appraisal.stages import Action
 from appraisal.visibility import Visibility, redact, visibility
 from appraisal.workflow import check_allowed, rule_for
 from bot import files
-from bot.invoke import CARD_CONTENT_TYPE
+from bot.invoke import card_message
 from bot.outbound import OutboundPolicy
 from bot.wiring import Product
 from cards.common import message_card
@@ -77,11 +78,6 @@ def _attachment(data: dict[str, Any]) -> Attachment:
     )
 
 
-def card_activity(card: Card) -> Activity:
-    """A message carrying one Adaptive Card."""
-    return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
-
-
 def _uploads(tx: UnitOfWork) -> Any:
     # Pending uploads are the bot's staging area, not part of the domain's unit of work.
     return tx.uploads  # type: ignore[attr-defined]
@@ -101,7 +97,7 @@ class EvidenceChat:
         self._clock = clock
         # Where downloads and uploads may go; the production policy unless told otherwise.
         self._outbound = outbound or OutboundPolicy()
-        self._tz = product.ctx.calendars.for_nation("england").tz
+        self._tz = ZoneInfo(product.settings.timezone)
 
     # --- files received ---------------------------------------------------------------------
 
@@ -349,21 +345,21 @@ class EvidenceChat:
         upload_url = getattr(upload_info, "upload_url", None)
         if appraisal_id is None or ref is None or not upload_url:
             await self._refused(person, appraisal_id, SEND_EVIDENCE, now, "invalid consent data")
-            await send(card_activity(evidence_refused_card("That file card is not valid.")))
+            await send(card_message(evidence_refused_card("That file card is not valid.")))
             return
         try:
             # Checked again: the person may have lost sight of the appraisal since the offer.
             item, data = await self._product.evidence.fetch(person.id, appraisal_id, ref)
         except NotFound as refused:
             await self._refused(person, appraisal_id, SEND_EVIDENCE, now, "NotFound")
-            await send(card_activity(evidence_refused_card(refused.message)))
+            await send(card_message(evidence_refused_card(refused.message)))
             return
         try:
             await files.upload(str(upload_url), data, self._outbound)
         except files.TransferError as failed:
             log.warning("copy not saved: %s", failed.reason, extra={"outcome": "failed"})
             await send(
-                card_activity(
+                card_message(
                     message_card(
                         "The copy was not saved",
                         [

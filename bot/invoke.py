@@ -1,13 +1,18 @@
-"""Answering an Adaptive Card invoke with a card (the card in place is replaced by it)."""
+"""Cards as the bot sends them: in a message, or as the answer that replaces a card in place."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from botbuilder.core import InvokeResponse
-from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse
+from botbuilder.core import InvokeResponse, MessageFactory
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+def card_message(card: dict[str, Any]) -> Activity:
+    """A message carrying one Adaptive Card."""
+    return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
 
 
 def card_invoke_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:

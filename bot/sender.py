@@ -87,9 +87,9 @@ from appraisal.stages import Action
 from appraisal.status import OwedStep
 from appraisal.text import short_date
 from bot import logs
+from bot.invoke import card_message
 from bot.msrest_fix import PROACTIVE_READ_TIMEOUT_SECONDS, read_budget
 from bot.settings import Settings
-from bot.teams_bot import card_message
 from bot.views import Views
 from bot.wiring import Product
 from cards.router import build_step_card

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     Field,
     HttpUrl,
@@ -79,8 +80,19 @@ class Settings(BaseSettings):
     nudge_reminder_days: int = Field(default=2, ge=1, le=20)
     nudge_overdue_every_days: int = Field(default=2, ge=1, le=20)
     nudge_escalate_after_days: int = Field(default=3, ge=1, le=20)
-    quiet_hours_start: str = "08:00"
-    quiet_hours_end: str = "17:30"
+    # The sending window (HTPM_QUIET_HOURS_START/_END, its old names, still work: deprecated).
+    send_window_start: str = Field(
+        default="08:00",
+        validation_alias=AliasChoices(
+            "send_window_start", "HTPM_SEND_WINDOW_START", "HTPM_QUIET_HOURS_START"
+        ),
+    )
+    send_window_end: str = Field(
+        default="17:30",
+        validation_alias=AliasChoices(
+            "send_window_end", "HTPM_SEND_WINDOW_END", "HTPM_QUIET_HOURS_END"
+        ),
+    )
 
     # The bot's identity in Microsoft Entra ID and how it authenticates.
     app_id: str = ""
@@ -130,7 +142,7 @@ class Settings(BaseSettings):
         _month_day(value)
         return value
 
-    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @field_validator("send_window_start", "send_window_end")
     @classmethod
     def _hours(cls, value: str) -> str:
         _clock_time(value)
@@ -138,11 +150,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _window(self) -> Settings:
-        if _clock_time(self.quiet_hours_start) >= _clock_time(self.quiet_hours_end):
+        if _clock_time(self.send_window_start) >= _clock_time(self.send_window_end):
             raise ValueError(
-                "HTPM_QUIET_HOURS_START must be earlier than HTPM_QUIET_HOURS_END "
-                f"(messages go out between them): {self.quiet_hours_start} is not before "
-                f"{self.quiet_hours_end}"
+                "HTPM_SEND_WINDOW_START must be earlier than HTPM_SEND_WINDOW_END "
+                f"(messages go out between them): {self.send_window_start} is not before "
+                f"{self.send_window_end}"
             )
         return self
 
@@ -188,8 +200,8 @@ class Settings(BaseSettings):
             reminder_days_before=self.nudge_reminder_days,
             overdue_every_days=self.nudge_overdue_every_days,
             escalate_after_days=self.nudge_escalate_after_days,
-            window_start=_clock_time(self.quiet_hours_start),
-            window_end=_clock_time(self.quiet_hours_end),
+            window_start=_clock_time(self.send_window_start),
+            window_end=_clock_time(self.send_window_end),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from appraisal.deadlines import obligations
 from appraisal.model import Appraisal, roles_on
@@ -35,7 +36,7 @@ class Views:
 
     def __init__(self, product: Product) -> None:
         self._product = product
-        self._tz = product.ctx.calendars.for_nation("england").tz
+        self._tz = ZoneInfo(product.settings.timezone)
         self._links = tuple(
             Link(link.title, str(link.url)) for link in product.settings.pre_reading_links
         )

@@ -12,6 +12,7 @@ import pytest
 
 from appraisal.stages import Action, Stage
 from bot.demo import DEMO_DOMAIN, _demo_record
+from bot.settings import load_settings
 from tests.bot.clikit import htpm, query, write
 
 GOOD_ROSTER = """\
@@ -579,3 +580,29 @@ def test_nudges_run_queues_each_nudge_once(db_path):
     assert query(db_path, "SELECT kind, action FROM nudge_outbox ORDER BY id") == rows
     assert "1 message queued for 24/11/2026" in first.stdout
     assert "0 messages queued for 24/11/2026" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("variables", "start"),
+    [
+        ({}, "08:00"),
+        ({"HTPM_SEND_WINDOW_START": "07:30"}, "07:30"),
+        ({"HTPM_QUIET_HOURS_START": "09:15"}, "09:15"),  # the old name, deprecated
+        ({"HTPM_QUIET_HOURS_START": "09:15", "HTPM_SEND_WINDOW_START": "07:30"}, "07:30"),
+    ],
+)
+def test_the_sending_window_is_read_by_its_name_and_its_old_one(monkeypatch, variables, start):
+    for name in ("HTPM_SEND_WINDOW_START", "HTPM_QUIET_HOURS_START"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().nudge_policy().window_start.strftime("%H:%M") == start
+
+
+def test_a_sending_window_that_ends_before_it_starts_is_refused(db_path, monkeypatch):
+    monkeypatch.setenv("HTPM_QUIET_HOURS_END", "07:00")
+
+    result = htpm("status")
+
+    assert_clean_failure(result, 2)
+    assert "HTPM_SEND_WINDOW_START must be earlier than HTPM_SEND_WINDOW_END" in result.stderr

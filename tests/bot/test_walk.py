@@ -180,6 +180,10 @@ async def test_the_whole_cycle_through_the_cards(fresh: World):
     assert "wellbeing" in text_of(again).lower()
     assert (await brookside(world)).stage is Stage.PREPARATION
     card = await tap(world, "rhona", card, "record_meeting", **arrangements)
+    # The answer is the record as it now stands: the drafts it was made from are gone.
+    assert "Done: Meeting recorded" in text_of(card)
+    assert "not saved it yet" not in text_of(card)
+    assert "Continue editing" not in text_of(card)
     recorded = await brookside(world)
     assert recorded.stage is Stage.MEETING_HELD
     assert [o.text for o in recorded.meeting_record.objectives] == [
