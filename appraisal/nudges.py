@@ -1,50 +1,6 @@
 """Which proactive messages (nudges) an appraisal calls for on one working day; pure, no clock.
 
-Every rule is a function of the appraisal as it stands, the trust's calendar and rules, and the
-day being decided; the job calls `nudges_for` for each appraisal and writes the result to the
-outbox, whose unique `key` makes deciding the same day twice harmless. "wd" below means working
-days (weekends, the nation's bank holidays and the trust's closure days excluded). Nothing is
-ever decided for a non-working day; catching up a day the job did not run is not attempted.
-
-For each step owed (`appraisal.deadlines.obligations`), to the person who owes it:
-
-* ``reminder``  on the working day `reminder_days_before` wd before the due date, if the step is
-  open by then (the mid-year review opens on 1 February; recording the meeting opens on its day).
-* ``due``       on the due date (or the last working day before it, if it is not a working day).
-* ``overdue``   every `overdue_every_days` wd after the due date while it is still owed (the
-  day it is that many wd late, twice that many, and so on).
-
-To every DCEO:
-
-* ``escalation`` once, on the day a step reaches `escalate_after_days` wd late; for a late draft
-  (SUBMIT_DRAFT) also on the first late day: the DCEO is always told of a late draft.
-* ``mid_year_late`` replaces the escalation for the mid-year review: on the first working day
-  after the window closes (31 March) while it is not recorded.
-* ``meeting_after_target`` / ``near_statutory``: the meeting date is *agreed* when the appraisal
-  enters PREPARATION (the governor confirmed). On the first working day AFTER the local day it was
-  agreed (so a job that runs each morning sees agreements made at any time the day before), if
-  the meeting falls on or after the working day `near_statutory_days` wd before the statutory date
-  (31 December; with 10, that is from 16 December 2026, counting 31 December itself) the kind
-  is ``near_statutory``; otherwise, if it falls after the trust target
-  (31 October), ``meeting_after_target``. Only the graver of the two is sent. A re-agreed date
-  (PREPARATION entered again) is judged again.
-
-  (The kind is ``near_statutory``, not ``meeting_near_statutory``: the outbox's `kind` column,
-  migration 0004, holds at most 20 characters.)
-
-To the headteacher and every appointed governor:
-
-* ``pre_reading`` on the working day `pre_reading_working_days` wd before the meeting (5), while
-  in PREPARATION; it goes whether or not the reviewer has already recorded sending the pack (the
-  bot's pack carries the policy and the standards; the governor must have copies too).
-
-To the mid-year review's holder (each governor, when the meeting named the governor):
-
-* ``mid_year_open`` on 1 February (the first working day on or after it) while it is due.
-
-Not decided here: ``welcome`` (action ``appointed``) is queued by the roster import for
-someone it has just named on an open appraisal (`appraisal.participants`).
-"""
+The rules, kind by kind, are written out in docs/nudges.md."""
 
 from __future__ import annotations
 

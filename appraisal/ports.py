@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from appraisal.calendar import WorkingCalendar
 from appraisal.model import Appraisal, AuditEvent
@@ -164,7 +164,62 @@ class AuditLog(Protocol):
 class Drafts(Protocol):
     """Forms a person filled in across several cards and has not yet submitted."""
 
+    async def parts(self, appraisal_id: int, person_id: int) -> dict[str, dict[str, Any]]: ...
+    async def save(
+        self, appraisal_id: int, person_id: int, form: str, data: dict[str, Any], now: datetime
+    ) -> None: ...
     async def clear(self, appraisal_id: int, person_id: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """One stored file and who sent it; its bytes are in the blob store under `sha256`."""
+
+    id: int
+    person_id: int
+    sha256: str
+    filename: str
+    size: int
+    content_type: str
+    received_at: datetime
+
+
+class PendingUploads(Protocol):
+    """Files received in chat and stored, waiting to be told what they are evidence of."""
+
+    async def add(
+        self,
+        person_id: int,
+        sha256: str,
+        filename: str,
+        size: int,
+        content_type: str,
+        now: datetime,
+    ) -> int: ...
+    async def get(self, upload_id: int) -> PendingUpload | None: ...
+    async def remove(self, upload_id: int) -> None: ...
+
+
+class ConversationRefs(Protocol):
+    """Where to reach each Teams user proactively (the Bot Framework's conversation reference)."""
+
+    async def save(
+        self,
+        aad_object_id: str,
+        tenant_id: str,
+        person_id: int | None,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None: ...
+    async def get(self, aad_object_id: str) -> dict[str, Any] | None: ...
+    async def for_person(self, person_id: int) -> dict[str, Any] | None: ...
+
+
+class JobState(Protocol):
+    """What a scheduled job remembers between runs: one value per name."""
+
+    async def get(self, name: str) -> str | None: ...
+    async def put(self, name: str, value: str, now: datetime) -> None: ...
 
 
 class Outbox(Protocol):
@@ -173,6 +228,52 @@ class Outbox(Protocol):
     async def add_many(
         self, nudges: Sequence[Nudge], decided_at: datetime, send_after: datetime
     ) -> int: ...
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """An outbox row a sender now owns until it records an outcome (or its lease runs out)."""
+
+    id: int
+    appraisal_id: int
+    recipient_id: int
+    action: str
+    kind: str
+    attempts: int  # including the attempt now starting
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """What `requeue_stale` did: rows back to pending, and rows given up."""
+
+    pending: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """A row that will never be delivered, with who it was for and why (no message content)."""
+
+    id: int
+    appraisal_id: int
+    recipient_name: str
+    kind: str
+    reason: str
+
+
+class OutboxDelivery(Protocol):
+    """The sender's side of the outbox: claiming due rows and recording each one's outcome."""
+
+    async def claim(self, now: datetime, limit: int) -> list[ClaimedRow]: ...
+    async def mark_sent(self, row_id: int, now: datetime, activity_id: str | None) -> bool: ...
+    async def mark_skipped(self, row_id: int, now: datetime, note: str) -> bool: ...
+    async def mark_retry(self, row_id: int, when: datetime, reason: str) -> bool: ...
+    async def release(self, row_id: int, now: datetime) -> bool: ...
+    async def mark_failed(self, row_id: int, reason: str, *, tried: bool = True) -> bool: ...
+    async def requeue_stale(
+        self, now: datetime, claimed_before: datetime, max_lost_leases: int
+    ) -> Requeued: ...
+    async def failed(self) -> list[FailedDelivery]: ...
 
 
 class Blobs(Protocol):
@@ -192,6 +293,10 @@ class UnitOfWork(Protocol):
     blobs: Blobs
     drafts: Drafts
     outbox: Outbox
+    delivery: OutboxDelivery
+    uploads: PendingUploads
+    conversations: ConversationRefs
+    job_state: JobState
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

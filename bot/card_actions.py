@@ -26,6 +26,7 @@ from bot.views import NOT_FOUND, Views
 from bot.wiring import Product
 from cards.common import execute, message_card
 from cards.evidence import EVIDENCE_VERBS
+from cards.pages.base import MEETING_FORMS
 from cards.payloads import (
     VIEW_VERBS,
     bad_ids,
@@ -36,7 +37,6 @@ from cards.payloads import (
     parse_objectives,
 )
 from cards.router import STEPS
-from cards.steps.base import MEETING_FORMS
 
 log = logging.getLogger("htpm.cards")
 
@@ -240,7 +240,7 @@ class CardActions:
         """The appraisal, if this person may record its meeting now; else the refusal card."""
         if appraisal_id is None:
             return None, await self._refuse(person, None, verb, now, "invalid card data")
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             try:
                 appraisal, actor = await self._product.appraisals.load_for(
                     tx, person.id, appraisal_id
@@ -270,7 +270,7 @@ class CardActions:
                 person, appraisal.id, verb, bad, data, now, teams_id, audit=False
             )
         part = "judgements" if verb == "save_judgements" else "objectives"
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             # Kept as typed, but without what either store would refuse or show reversed.
             saved = clean_strings(data, multiline=True)
             await tx.drafts.save(appraisal.id, person.id, part, saved, now)
@@ -284,7 +284,7 @@ class CardActions:
         appraisal, refused = await self._may_record(person, appraisal_id, "record_meeting", now)
         if appraisal is None:
             return refused
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             parts = await tx.drafts.parts(appraisal.id, person.id)
         try:
             arrangements = parse_arrangements(data)

@@ -311,7 +311,7 @@ def status(
     from bot.sender import delivery_problems
 
     async def work(product: Product):
-        async with product.db.uow() as tx:
+        async with product.ctx.uow() as tx:
             failed = await delivery_problems(tx)
         return await product.status.overview(moment, year), failed
 

@@ -27,7 +27,7 @@ from appraisal.commands import AddEvidence, Command, RemoveEvidence
 from appraisal.errors import ActionNotAllowed, ConcurrencyConflict, InvalidInput, NotFound
 from appraisal.inputs import card_number
 from appraisal.model import Appraisal, AuditEvent, roles_on
-from appraisal.ports import Person, UnitOfWork
+from appraisal.ports import PendingUpload, Person, UnitOfWork
 from appraisal.roles import Role
 from appraisal.stages import Action
 from appraisal.visibility import Visibility, redact, visibility
@@ -57,7 +57,6 @@ from cards.evidence import (
     nothing_open_card,
     parse_evidence,
 )
-from storage.uploads import PendingUpload
 
 log = logging.getLogger("htpm.evidence")
 
@@ -76,11 +75,6 @@ def _attachment(data: dict[str, Any]) -> Attachment:
         name=data.get("name"),
         content=data.get("content"),
     )
-
-
-def _uploads(tx: UnitOfWork) -> Any:
-    # Pending uploads are the bot's staging area, not part of the domain's unit of work.
-    return tx.uploads  # type: ignore[attr-defined]
 
 
 class EvidenceChat:
@@ -109,7 +103,7 @@ class EvidenceChat:
             log.info("declined a pasted image", extra={"outcome": "refused"})
         if not offers:
             return answers
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             mine = [
                 a for a in await tx.appraisals.involving(person.id) if a.headteacher_id == person.id
             ]
@@ -148,9 +142,9 @@ class EvidenceChat:
             return file_refused_card(offer.name, "mismatch")
         content_type = files.ALLOWED_TYPES[ext]
         now = self._clock()
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             digest = await tx.blobs.put(data, content_type, now)
-            upload_id = await _uploads(tx).add(
+            upload_id = await tx.uploads.add(
                 person.id, digest, offer.name, len(data), content_type, now
             )
             await tx.commit()
@@ -208,10 +202,10 @@ class EvidenceChat:
         async def take_upload(tx: UnitOfWork, command: Command) -> Command:
             # In the action's own transaction: the file becomes evidence and stops being
             # pending together, or neither happens.
-            pending = await _uploads(tx).get(upload_id)
+            pending = await tx.uploads.get(upload_id)
             if pending is None or pending.person_id != person.id:
                 raise NotFound(UPLOAD_GONE)
-            await _uploads(tx).remove(pending.id)
+            await tx.uploads.remove(pending.id)
             return replace(
                 command,
                 sha256=pending.sha256,
@@ -278,8 +272,8 @@ class EvidenceChat:
         self, person: Person, appraisal_id: int, upload_id: int, **extra: Any
     ) -> Card | None:
         """The classify card for this person's pending upload, if they may still add it."""
-        async with self._product.db.uow() as tx:
-            pending: PendingUpload | None = await _uploads(tx).get(upload_id)
+        async with self._product.ctx.uow() as tx:
+            pending: PendingUpload | None = await tx.uploads.get(upload_id)
             if pending is None or pending.person_id != person.id:
                 return None
             try:
@@ -294,7 +288,7 @@ class EvidenceChat:
 
     async def _list_card(self, person: Person, appraisal_id: int, **extra: Any) -> Card | None:
         """The evidence list, for someone who sees the appraisal in full (else None)."""
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             try:
                 appraisal, actor = await self._product.appraisals.load_for(
                     tx, person.id, appraisal_id
@@ -393,7 +387,7 @@ class EvidenceChat:
 
     async def _audit_copy(self, person: Person, appraisal_id: int, ref: str, now) -> None:
         # A copy leaving the store is recorded, as every change is.
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             appraisal = await tx.appraisals.get(appraisal_id)
             stage = appraisal.stage if appraisal else None
             await tx.audit.append(

@@ -146,7 +146,7 @@ class NudgeJob:
                     queued += await tx.outbox.add_many(nudges, now, send_after)
                 await tx.appraisals.set_nudges_from(next_days)
                 if fingerprint is not None:
-                    await tx.job_state.put(JOB_NAME, fingerprint, now)  # type: ignore[attr-defined]
+                    await tx.job_state.put(JOB_NAME, fingerprint, now)
                 await tx.commit()
         return queued
 

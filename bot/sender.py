@@ -1,61 +1,7 @@
 """Delivering the nudge outbox to Teams: one proactive card per row, at most once acknowledged.
 
-Each pass (`OutboxSender.send_due`):
-
-0. Outside the sending window (the nudge policy's local hours on a working day of the trust's
-   nation) nothing is sent: rows due at 17:40 wait for the next working day's 08:00.
-1. Rows left 'sending' longer than the lease (HTPM_SEND_LEASE_SECONDS, 5 minutes by default) go
-   back to 'pending', having spent no attempt (see Attempts).
-2. Due rows (pending, `next_attempt_at` <= now) are claimed: set to 'sending' and committed
-   before anything is sent (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED; SQLite: a conditional
-   UPDATE per row), so two senders never take the same row.
-3. Each row's card is built from the appraisal as it stands now (the recipient's step card with a
-   notice saying what is owed, by when, how late; nothing of the message is stored) and sent:
-   into the stored 1:1 conversation (`continue_conversation`), or, for someone who never wrote to
-   the bot, into a new 1:1 chat (`create_conversation`, whose reference is then stored).
-4. The outcome is committed in its own transaction right after the connector answers: 'sent'
-   with the connector's activity id; 'pending' again with a later `next_attempt_at` for a
-   transient failure; 'failed' with the status and a short reason for a permanent one. Each
-   counts one attempt.
-
-Retries: 429, 412, 502, 504, connection errors and timeouts are transient. The next attempt waits
-base * 2^(attempt-1) seconds with full jitter, at least the connector's Retry-After (seconds or an
-HTTP date), at most `max_delay`; a retry that would land outside the sending window waits for
-the start of the next window; after `max_attempts` attempts the row is failed. After a 429 the
-rest of the pass is given back untried (the tenant is being throttled). Anything else the
-connector refuses (400, 401, 403 blocked or uninstalled, 404 conversation gone, …) is permanent.
-The reason recorded is the status and a fixed phrase, never the message or the connector's text.
-
-Attempts: `attempts` counts the attempts whose outcome this sender recorded: the connector
-answered (a 2xx or any refusal), or the request failed on the way (a connection error or a
-timeout: the request was made and may even have arrived; counting it keeps an unreachable
-connector within `max_attempts`, like a 502). It is counted when the outcome is committed, never
-at the claim: a crash, a kill or a lost database connection before that commit spends nothing,
-and the row goes back to 'pending' after the lease with the count it had (the message in flight
-at such a crash may have reached Teams, see below; it is counted when sent again). Rows given
-back untried after a 429, not sent as no longer needed, or refused before any attempt (the
-recipient left the roster, has no Teams account yet) spend nothing either.
-
-A row that stops the process every time it is sent is therefore not bounded by `max_attempts`;
-`max_lost_leases` (5) bounds it, without counting attempts: of the rows a stopped sender left
-'sending', the one it was sending (rows are tried in id order, so the lowest id) has its lost
-leases counted in `lease_losses`, and after that many in a row it is failed ("the sender
-stopped while sending it 5 times in a row"); any outcome recorded for it starts the count again.
-
-Pacing: at most one message a second into any one conversation from this sender, and a token
-bucket per tenant (`tenant_rate` a second, 20 by default, under Teams' 30–50/s per app). A pass
-that is still sending when half the lease has gone (a slow connector: each proactive call may
-wait up to 15 s for its answer) gives its untried rows back, so no other instance takes them for
-lost while this one is still at work.
-
-Exactly once, and its limit: a row the connector acknowledged is marked 'sent' at once and never
-sent again. The window that remains is a crash (or a lost database connection) between the
-connector's 2xx and the commit of 'sent': the row stays 'sending', its lease runs out, it goes back
-to 'pending' and the person gets the card a second time. Delivery is therefore at least once
-across such crashes and exactly once otherwise; a duplicate reminder is the chosen failure,
-rather than a lost one. A row whose step is no longer owed when its turn comes is not sent; it is
-marked 'sent' with no activity id and a note in `last_error`.
-"""
+The pass, retries, attempts, pacing and the at-least-once window are written out in
+docs/delivery.md."""
 
 from __future__ import annotations
 
@@ -81,7 +27,7 @@ from botbuilder.schema import (
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from appraisal.nudges import WELCOME, in_window, next_window
-from appraisal.ports import Person
+from appraisal.ports import ClaimedRow, FailedDelivery, OutboxDelivery, Person, UnitOfWork
 from appraisal.roles import Role
 from appraisal.stages import Action
 from appraisal.status import OwedStep
@@ -94,7 +40,6 @@ from bot.views import Views
 from bot.wiring import Product
 from cards.router import build_step_card
 from cards.views import StepView
-from storage.delivery import ClaimedRow, FailedDelivery, SqlOutboxDelivery
 
 log = logging.getLogger("htpm.sender")
 
@@ -317,8 +262,8 @@ class OutboxSender:
         """Deliver every row due at `now`; returns how many the connector acknowledged."""
         if self._quiet_hours and not in_window(now, self._calendar, self._window):
             return 0
-        async with self._product.db.uow() as tx:
-            delivery = SqlOutboxDelivery(tx.session)
+        async with self._product.ctx.uow() as tx:
+            delivery = tx.delivery
             stale = await delivery.requeue_stale(
                 now, now - self._lease, self.policy.max_lost_leases
             )
@@ -332,8 +277,8 @@ class OutboxSender:
                 "gave up on proactive messages that stopped the sender each time they were sent",
                 extra={"count": stale.failed, "outcome": "failed"},
             )
-        async with self._product.db.uow() as tx:
-            claimed = await SqlOutboxDelivery(tx.session).claim(now, self._batch)
+        async with self._product.ctx.uow() as tx:
+            claimed = await tx.delivery.claim(now, self._batch)
             await tx.commit()
         delivered = 0
         # Rows still untried when half the lease has gone are given back, so that no other
@@ -362,9 +307,9 @@ class OutboxSender:
                 log.error("a sending pass failed: %s", logs.describe_exception(exc))
             await self._sleep(interval)
 
-    async def _record(self, change: Callable[[SqlOutboxDelivery], Awaitable[Any]]) -> None:
-        async with self._product.db.uow() as tx:
-            await change(SqlOutboxDelivery(tx.session))
+    async def _record(self, change: Callable[[OutboxDelivery], Awaitable[Any]]) -> None:
+        async with self._product.ctx.uow() as tx:
+            await change(tx.delivery)
             await tx.commit()
 
     async def _attempt(self, row: ClaimedRow, now: datetime) -> str:
@@ -409,7 +354,7 @@ class OutboxSender:
     # -- one message ---------------------------------------------------------------------------
 
     async def _deliver(self, row: ClaimedRow) -> str | None:
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             person = await tx.people.get(row.recipient_id)
             reference = await tx.conversations.for_person(row.recipient_id)
         if person is None:
@@ -509,7 +454,7 @@ class OutboxSender:
         if references and person.aad_object_id:
             # Next time, continue this chat rather than create it again.
             try:
-                async with self._product.db.uow() as tx:
+                async with self._product.ctx.uow() as tx:
                     await tx.conversations.save(
                         person.aad_object_id,
                         tenant.lower(),
@@ -538,6 +483,6 @@ def _owed_step(view: StepView, row: ClaimedRow) -> OwedStep | None:
     return None
 
 
-async def delivery_problems(uow: Any) -> list[FailedDelivery]:
+async def delivery_problems(uow: UnitOfWork) -> list[FailedDelivery]:
     """Proactive messages that will never be delivered, for `htpm status`."""
-    return await SqlOutboxDelivery(uow.session).failed()
+    return await uow.delivery.failed()

@@ -215,7 +215,7 @@ class HtpmBot(TeamsActivityHandler):
         tenant, person_id = tenant_of(activity) or "", person.id if person else None
         if not self._references.changed(aad, tenant, person_id, reference):
             return
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             await tx.conversations.save(aad, tenant, person_id, reference, self._clock())
             await tx.commit()
         self._references.stored(aad, tenant, person_id, reference)

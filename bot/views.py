@@ -77,7 +77,7 @@ class Views:
 
         `appraisal`: the appraisal as an action just left it, so it is not read again.
         """
-        async with self._product.db.uow() as tx:
+        async with self._product.ctx.uow() as tx:
             if appraisal is None or appraisal.id != appraisal_id:
                 appraisal = await tx.appraisals.get(appraisal_id)
             if appraisal is None:

@@ -9,15 +9,15 @@ from appraisal.roles import Role
 from appraisal.stages import Action, Stage
 from appraisal.visibility import Visibility
 from appraisal.workflow import rule_for
-from cards.steps import closing, dates, draft, meeting, overview, preparation
-from cards.steps.base import MEETING_FORMS, PART_OF_FORM, Ctx, Fit, Page
-from cards.steps.frame import BUDGET, assemble, size_of
-from cards.steps.record import RECORD_PARTS
+from cards.pages import closing, dates, draft, meeting, overview, preparation
+from cards.pages.base import MEETING_FORMS, PART_OF_FORM, CardBuild, Fit, Page
+from cards.pages.frame import BUDGET, assemble, size_of
+from cards.pages.record import RECORD_PARTS
 from cards.views import StepView
 
 S, A = Stage, Action
 
-BUILDERS: dict[str, Callable[[Ctx], Page]] = {
+BUILDERS: dict[str, Callable[[CardBuild], Page]] = {
     "propose_date": dates.propose_date,
     "confirm_date": dates.confirm_date,
     "accept_date": dates.accept_date,
@@ -162,7 +162,7 @@ def build_step_card(view: StepView, step: str | None = None) -> dict[str, Any]:
         step = choose_step(view)
     built: dict[str, Any] = {}
     for fit in LADDER:
-        c = Ctx(view, step, fit)
+        c = CardBuild(view, step, fit)
         built = assemble(c, BUILDERS[step](c))
         if size_of(built) <= BUDGET:
             break

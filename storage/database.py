@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from storage.appraisals import SqlAppraisals, SqlAuditLog
 from storage.blobs import SqlBlobs
 from storage.conversations import SqlConversationRefs
+from storage.delivery import SqlOutboxDelivery
 from storage.drafts import SqlCardDrafts
 from storage.job_state import SqlJobState
 from storage.migrate import upgrade
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
         self.uploads = SqlPendingUploads(self.session)
         self.drafts = SqlCardDrafts(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.delivery = SqlOutboxDelivery(self.session)
         self.job_state = SqlJobState(self.session)
         return self
 

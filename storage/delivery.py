@@ -17,48 +17,17 @@ nothing. A row that stops the sender every time it is sent is bounded apart from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from appraisal.ports import ClaimedRow, FailedDelivery, Requeued
 from storage.tables import OutboxRow, PersonRow
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 #: `last_error` of a row put back to 'pending' after its lease ran out.
 REQUEUED = "requeued after a lost lease"
-
-
-@dataclass(frozen=True)
-class ClaimedRow:
-    """A row this sender now owns until it records an outcome (or its lease runs out)."""
-
-    id: int
-    appraisal_id: int
-    recipient_id: int
-    action: str
-    kind: str
-    attempts: int  # including the attempt now starting
-
-
-@dataclass(frozen=True)
-class Requeued:
-    """What `requeue_stale` did: rows back to 'pending', and rows it gave up on ('failed')."""
-
-    pending: int
-    failed: int
-
-
-@dataclass(frozen=True)
-class FailedDelivery:
-    """A row that will never be delivered, with who it was for and why (no message content)."""
-
-    id: int
-    appraisal_id: int
-    recipient_name: str
-    kind: str
-    reason: str
 
 
 class SqlOutboxDelivery:

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from appraisal.ports import PendingUpload
 from storage.tables import PendingUploadRow
-
-
-@dataclass(frozen=True)
-class PendingUpload:
-    """One stored file and who sent it; its bytes are in the blob store under `sha256`."""
-
-    id: int
-    person_id: int
-    sha256: str
-    filename: str
-    size: int
-    content_type: str
-    received_at: datetime
 
 
 class SqlPendingUploads:

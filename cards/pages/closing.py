@@ -8,13 +8,13 @@ from appraisal.record import Progress
 from appraisal.stages import Action
 from cards.common import text
 from cards.fields import LIMITS
-from cards.steps.base import Ctx, Page, choice_input, date_input, field_line, text_input
-from cards.steps.record import MONTHS, meeting_record, objective_heading, read_in_full
+from cards.pages.base import CardBuild, Page, choice_input, date_input, field_line, text_input
+from cards.pages.record import MONTHS, meeting_record, objective_heading, read_in_full
 
 PROGRESS = [(p.value, p.label) for p in Progress]
 
 
-def acknowledge(c: Ctx) -> Page:
+def acknowledge(c: CardBuild) -> Page:
     """Governor acknowledges the completed cycle and names the board meeting that will minute it."""
     a, view = c.appraisal, c.view
     head = view.name(a.headteacher_id) or "The headteacher"
@@ -52,7 +52,7 @@ def acknowledge(c: Ctx) -> Page:
     )
 
 
-def record_mid_year(c: Ctx) -> Page:
+def record_mid_year(c: CardBuild) -> Page:
     """Reviewer (or the governor, when named) records progress on each objective."""
     a, view = c.appraisal, c.view
     record = a.meeting_record

@@ -7,11 +7,11 @@ from microsoft_teams.cards import ActionSet, CardElement, Container
 from appraisal.stages import Action, Stage
 from cards.common import text
 from cards.fields import LIMITS
-from cards.steps.base import MEETING_FORMS, PART_OF_FORM, Ctx, Page, fold, subtle, text_input
-from cards.steps.record import change_requests, meeting_record, read_in_full
+from cards.pages.base import MEETING_FORMS, PART_OF_FORM, CardBuild, Page, fold, subtle, text_input
+from cards.pages.record import change_requests, meeting_record, read_in_full
 
 
-def _editing(c: Ctx) -> list[CardElement]:
+def _editing(c: CardBuild) -> list[CardElement]:
     """A reminder of edits saved on the meeting cards but not yet recorded."""
     if not any(c.view.draft.get(part) for part in PART_OF_FORM.values()):
         return []
@@ -28,7 +28,7 @@ def _editing(c: Ctx) -> list[CardElement]:
     ]
 
 
-def submit_draft(c: Ctx) -> Page:
+def submit_draft(c: CardBuild) -> Page:
     """Reviewer checks the recorded meeting and sends it to the headteacher as a draft."""
     a, view = c.appraisal, c.view
     head = view.name(a.headteacher_id) or "the headteacher"
@@ -57,7 +57,7 @@ def submit_draft(c: Ctx) -> Page:
     )
 
 
-def approve(c: Ctx) -> Page:
+def approve(c: CardBuild) -> Page:
     """Headteacher approves the draft, or asks for changes with a comment."""
     a, view = c.appraisal, c.view
     reviewer = view.name(a.reviewer_id) or "The reviewer"
@@ -95,7 +95,7 @@ def approve(c: Ctx) -> Page:
     )
 
 
-def issue_final(c: Ctx) -> Page:
+def issue_final(c: CardBuild) -> Page:
     """Reviewer issues the final record once the headteacher has approved the draft."""
     a, view = c.appraisal, c.view
     head = view.name(a.headteacher_id) or "The headteacher"
@@ -114,7 +114,7 @@ def issue_final(c: Ctx) -> Page:
     )
 
 
-def share_with_governor(c: Ctx) -> Page:
+def share_with_governor(c: CardBuild) -> Page:
     """Headteacher shares the final record with the appointed governor in one tap."""
     a, view = c.appraisal, c.view
     governor = view.governors()

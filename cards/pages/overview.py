@@ -9,8 +9,8 @@ from appraisal.stages import Stage
 from appraisal.text import long_date, when
 from appraisal.workflow import BEFORE_MEETING
 from cards.common import run, runs
-from cards.steps.base import Ctx, Page, subtle
-from cards.steps.record import (
+from cards.pages.base import CardBuild, Page, subtle
+from cards.pages.record import (
     RECORD_PARTS,
     change_requests,
     meeting_record,
@@ -29,7 +29,7 @@ def _line(label: str, value: str) -> CardElement:
     return runs(run(f"{label}: ", weight="Bolder"), run(value), spacing="Small")
 
 
-def status_lines(c: Ctx) -> list[CardElement]:
+def status_lines(c: CardBuild) -> list[CardElement]:
     """Stage, meeting and the dates each step was done: never objective or evidence text."""
     a, tz = c.appraisal, c.view.tz
     lines = [_line("Stage", a.stage.label)]
@@ -52,7 +52,7 @@ def status_lines(c: Ctx) -> list[CardElement]:
     return lines
 
 
-def summary(c: Ctx) -> Page:
+def summary(c: CardBuild) -> Page:
     """Status only, for administrators and anyone who may see no more."""
     a = c.appraisal
     return Page(
@@ -72,7 +72,7 @@ def summary(c: Ctx) -> Page:
     )
 
 
-def record(c: Ctx) -> Page:
+def record(c: CardBuild) -> Page:
     """The full record as it stands, for someone who owes nothing on it now."""
     a, view = c.appraisal, c.view
     body: list[CardElement] = []
@@ -102,7 +102,7 @@ def record(c: Ctx) -> Page:
     )
 
 
-def record_part(c: Ctx) -> Page:
+def record_part(c: CardBuild) -> Page:
     """One part of the meeting record in full."""
     a = c.appraisal
     title = RECORD_PARTS.get(c.step, "The record")

@@ -8,7 +8,7 @@ from appraisal.record import MeetingRecord, Objective
 from appraisal.text import long_date
 from appraisal.visibility import Part
 from cards.common import run, runs, text
-from cards.steps.base import Ctx, field_line, section, subtle
+from cards.pages.base import CardBuild, field_line, section, subtle
 
 MONTHS = {2: "February", 3: "March"}
 #: Steps that show one part of the record in full, with what they show.
@@ -19,12 +19,12 @@ RECORD_PARTS = {
 }
 
 
-def objective_heading(c: Ctx, objective: Objective) -> CardElement:
+def objective_heading(c: CardBuild, objective: Objective) -> CardElement:
     """'O1 Improve reading at KS1.' with the objective's text shown literally."""
     return runs(run(f"{objective.ref} ", weight="Bolder"), run(c.show(objective.text)))
 
 
-def evidence_refs(c: Ctx, ref: str) -> CardElement:
+def evidence_refs(c: CardBuild, ref: str) -> CardElement:
     """Which evidence items are for one previous objective."""
     refs = [e.ref for e in c.appraisal.evidence if e.objective_ref == ref]
     if not refs:
@@ -36,7 +36,7 @@ def _block(items: list[CardElement]) -> Container:
     return Container(items=items, separator=True, spacing="Medium")
 
 
-def previous_and_self(c: Ctx) -> list[CardElement]:
+def previous_and_self(c: CardBuild) -> list[CardElement]:
     """Last year's objectives with the headteacher's self-evaluation of each."""
     a = c.appraisal
     if a.is_first_cycle:
@@ -56,7 +56,7 @@ def previous_and_self(c: Ctx) -> list[CardElement]:
     return [section("Last year's objectives", blocks)]
 
 
-def judgements(c: Ctx, record: MeetingRecord, with_self: bool = False) -> list[CardElement]:
+def judgements(c: CardBuild, record: MeetingRecord, with_self: bool = False) -> list[CardElement]:
     """The meeting's judgement of each previous objective (with the self-evaluation, if asked)."""
     if not record.judgements:
         return []
@@ -82,7 +82,7 @@ def judgements(c: Ctx, record: MeetingRecord, with_self: bool = False) -> list[C
     return [section("Last year's objectives", blocks)]
 
 
-def objectives(c: Ctx, record: MeetingRecord) -> list[CardElement]:
+def objectives(c: CardBuild, record: MeetingRecord) -> list[CardElement]:
     """The new objectives, each with its focus and success criteria."""
     blocks = [
         _block(
@@ -97,7 +97,7 @@ def objectives(c: Ctx, record: MeetingRecord) -> list[CardElement]:
     return [section(f"Objectives for {c.appraisal.academic_year}", blocks)]
 
 
-def arrangements(c: Ctx, record: MeetingRecord) -> list[CardElement]:
+def arrangements(c: CardBuild, record: MeetingRecord) -> list[CardElement]:
     """CPD and support, wellbeing, monitoring, evidence and the mid-year review."""
     view = c.view
     holder = record.mid_year_holder.label
@@ -123,7 +123,7 @@ def arrangements(c: Ctx, record: MeetingRecord) -> list[CardElement]:
     return [section("Support and arrangements", items)]
 
 
-def change_requests(c: Ctx) -> list[CardElement]:
+def change_requests(c: CardBuild) -> list[CardElement]:
     """The headteacher's requests for changes, newest first."""
     requests = c.appraisal.change_requests
     if not requests:
@@ -132,7 +132,7 @@ def change_requests(c: Ctx) -> list[CardElement]:
     return [section("Changes the headteacher asked for", items)]
 
 
-def mid_year(c: Ctx) -> list[CardElement]:
+def mid_year(c: CardBuild) -> list[CardElement]:
     """The mid-year review, once recorded."""
     review, record = c.appraisal.mid_year_review, c.appraisal.meeting_record
     if review is None or record is None:
@@ -151,7 +151,7 @@ def mid_year(c: Ctx) -> list[CardElement]:
     return [section("Mid-year review", items)]
 
 
-def not_shown_yet(c: Ctx) -> list[CardElement]:
+def not_shown_yet(c: CardBuild) -> list[CardElement]:
     """In place of a record that exists but this viewer does not see yet (or nothing)."""
     if c.appraisal.meeting_recorded_at is None or Part.MEETING_RECORD in c.view.parts:
         return [text("The meeting has not been recorded yet.")]
@@ -164,7 +164,7 @@ def not_shown_yet(c: Ctx) -> list[CardElement]:
     ]
 
 
-def meeting_record(c: Ctx, with_self: bool = False) -> list[CardElement]:
+def meeting_record(c: CardBuild, with_self: bool = False) -> list[CardElement]:
     """The whole meeting record: judgements, objectives, arrangements."""
     record = c.appraisal.meeting_record
     if record is None:
@@ -172,7 +172,7 @@ def meeting_record(c: Ctx, with_self: bool = False) -> list[CardElement]:
     return [*judgements(c, record, with_self), *objectives(c, record), *arrangements(c, record)]
 
 
-def part(c: Ctx, step: str) -> list[CardElement]:
+def part(c: CardBuild, step: str) -> list[CardElement]:
     """One part of the meeting record (for reading it in full)."""
     record = c.appraisal.meeting_record
     if record is None:
@@ -184,7 +184,7 @@ def part(c: Ctx, step: str) -> list[CardElement]:
     return arrangements(c, record)
 
 
-def read_in_full(c: Ctx) -> list[CardElement]:
+def read_in_full(c: CardBuild) -> list[CardElement]:
     """Buttons to read each part of the record in full, when this card had to shorten some."""
     if not c.shortened or c.appraisal.meeting_record is None:
         return []

@@ -10,17 +10,17 @@ from appraisal.roles import Role
 from appraisal.stages import Action, Stage
 from appraisal.text import when
 from cards.common import text
-from cards.steps.base import Ctx, Page, date_input, fold, subtle, time_input
+from cards.pages.base import CardBuild, Page, date_input, fold, subtle, time_input
 
 DATE_INPUTS = ("meeting_date", "meeting_time")
 
 
-def _when(c: Ctx) -> str:
+def _when(c: CardBuild) -> str:
     meeting = c.appraisal.meeting_at
     return when(meeting, c.view.tz) if meeting else ""
 
 
-def date_inputs(c: Ctx, *, prefill: bool) -> list[CardElement]:
+def date_inputs(c: CardBuild, *, prefill: bool) -> list[CardElement]:
     """The meeting date and time pickers (ids meeting_date, meeting_time)."""
     meeting = c.appraisal.meeting_at
     local = meeting.astimezone(c.view.tz) if meeting and prefill else None
@@ -43,7 +43,7 @@ def date_inputs(c: Ctx, *, prefill: bool) -> list[CardElement]:
     ]
 
 
-def propose_date(c: Ctx) -> Page:
+def propose_date(c: CardBuild) -> Page:
     """Reviewer proposes the date, or rearranges it later."""
     a, view = c.appraisal, c.view
     rearranging = a.stage in (Stage.DATE_PROPOSED, Stage.AWAITING_GOVERNOR, Stage.PREPARATION)
@@ -79,7 +79,7 @@ def propose_date(c: Ctx) -> Page:
     )
 
 
-def confirm_date(c: Ctx) -> Page:
+def confirm_date(c: CardBuild) -> Page:
     """Headteacher confirms the proposed date, or proposes another."""
     a, view = c.appraisal, c.view
     reviewer = view.name(a.reviewer_id) or "The reviewer"
@@ -113,7 +113,7 @@ def confirm_date(c: Ctx) -> Page:
     )
 
 
-def accept_date(c: Ctx) -> Page:
+def accept_date(c: CardBuild) -> Page:
     """Reviewer accepts the headteacher's date, or proposes a new one."""
     a, view = c.appraisal, c.view
     head = view.name(a.headteacher_id) or "The headteacher"
@@ -141,7 +141,7 @@ def accept_date(c: Ctx) -> Page:
     )
 
 
-def confirm_availability(c: Ctx) -> Page:
+def confirm_availability(c: CardBuild) -> Page:
     """Governor confirms they can attend, or says they cannot."""
     a, view = c.appraisal, c.view
     with_whom = ", ".join(

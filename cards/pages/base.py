@@ -58,7 +58,7 @@ class Page:
     evidence: bool = True
 
 
-class Ctx:
+class CardBuild:
     """One card being built: the view, its step, the fit, and the inputs placed so far."""
 
     def __init__(self, view: StepView, step: str, fit: Fit) -> None:
@@ -119,7 +119,7 @@ class Ctx:
         return str(found) if isinstance(found, str | int) and not isinstance(found, bool) else None
 
 
-def field_line(c: Ctx, label: str, value: str) -> RichTextBlock:
+def field_line(c: CardBuild, label: str, value: str) -> RichTextBlock:
     """'Label: value' with the value shown literally (and cut to the fit)."""
     return runs(run(f"{label}: ", weight="Bolder"), run(c.show(value)))
 
@@ -138,7 +138,7 @@ def section(title: str, items: list[CardElement]) -> Container:
     )
 
 
-def _placed(c: Ctx, input_id: str, element: CardElement, note: str = "") -> list[CardElement]:
+def _placed(c: CardBuild, input_id: str, element: CardElement, note: str = "") -> list[CardElement]:
     c.placed.add(input_id)
     out = [element]
     if note:
@@ -154,7 +154,7 @@ def _required(required: bool, error: str | None) -> dict[str, Any]:
 
 
 def text_input(
-    c: Ctx,
+    c: CardBuild,
     input_id: str,
     label: str,
     *,
@@ -183,7 +183,7 @@ def text_input(
 
 
 def date_input(
-    c: Ctx,
+    c: CardBuild,
     input_id: str,
     label: str,
     *,
@@ -205,7 +205,7 @@ def date_input(
 
 
 def time_input(
-    c: Ctx, input_id: str, label: str, *, default: str = "", error: str
+    c: CardBuild, input_id: str, label: str, *, default: str = "", error: str
 ) -> list[CardElement]:
     """A required time picker (Teams sends HH:MM)."""
     picker = TimeInput(
@@ -218,7 +218,7 @@ def time_input(
 
 
 def choice_input(
-    c: Ctx,
+    c: CardBuild,
     input_id: str,
     label: str,
     options: Sequence[tuple[str, str]],
@@ -246,7 +246,7 @@ def choice_input(
 
 
 def toggle_input(
-    c: Ctx, input_id: str, label: str, title: str, *, default: bool, error: str
+    c: CardBuild, input_id: str, label: str, title: str, *, default: bool, error: str
 ) -> list[CardElement]:
     """A required yes/no switch: sends 'true' or 'false'."""
     value = c.value(input_id, "true" if default else "false")
@@ -264,7 +264,7 @@ def toggle_input(
 
 
 def fold(
-    c: Ctx, title: str, items: list[CardElement], actions: list[Any], input_ids: Sequence[str]
+    c: CardBuild, title: str, items: list[CardElement], actions: list[Any], input_ids: Sequence[str]
 ) -> tuple[list[CardElement], list[Any]]:
     """A secondary form: behind a button, or open in the body when its inputs need correcting."""
     if any(i in c.view.problems for i in input_ids):

@@ -10,20 +10,20 @@ from appraisal.stages import Action
 from appraisal.text import when
 from cards.common import text
 from cards.fields import LIMITS
-from cards.steps.base import Ctx, Page, choice_input, field_line, section, subtle, text_input
-from cards.steps.record import evidence_refs, objective_heading
+from cards.pages.base import CardBuild, Page, choice_input, field_line, section, subtle, text_input
+from cards.pages.record import evidence_refs, objective_heading
 
 RATINGS = [(r.value, r.label) for r in Rating]
 
 
-def _meeting(c: Ctx) -> list[CardElement]:
+def _meeting(c: CardBuild) -> list[CardElement]:
     meeting = c.appraisal.meeting_at
     if meeting is None:
         return []
     return [text(f"Meeting: {when(meeting, c.view.tz)}.", weight="Bolder")]
 
 
-def links(c: Ctx) -> list[CardElement]:
+def links(c: CardBuild) -> list[CardElement]:
     """The pre-reading documents, each with a button to open it."""
     if not c.view.pre_reading:
         return [
@@ -44,7 +44,7 @@ def links(c: Ctx) -> list[CardElement]:
     ]
 
 
-def send_pre_reading(c: Ctx) -> Page:
+def send_pre_reading(c: CardBuild) -> Page:
     """Reviewer sends the pre-reading pack five working days before the meeting."""
     a, view = c.appraisal, c.view
     head = view.name(a.headteacher_id) or "the headteacher"
@@ -79,7 +79,7 @@ def send_pre_reading(c: Ctx) -> Page:
     )
 
 
-def pre_reading_pack(c: Ctx) -> Page:
+def pre_reading_pack(c: CardBuild) -> Page:
     """Headteacher and governor: the meeting and the documents to read before it."""
     a, view = c.appraisal, c.view
     reviewer = view.name(a.reviewer_id) or "The reviewer"
@@ -111,7 +111,7 @@ def pre_reading_pack(c: Ctx) -> Page:
     )
 
 
-def self_evaluate(c: Ctx) -> Page:
+def self_evaluate(c: CardBuild) -> Page:
     """Headteacher rates each previous objective, with commentary; evidence is listed."""
     a = c.appraisal
     own = {e.objective_ref: e for e in a.self_evaluations}

@@ -13,8 +13,8 @@ from appraisal.status import OwedStep
 from appraisal.text import long_date
 from appraisal.visibility import Visibility
 from cards.common import card, due_phrase, execute, heading, run, runs, text
+from cards.pages.base import MEETING_FORMS, CardBuild, Page, section, subtle
 from cards.status import owed_sentence
-from cards.steps.base import MEETING_FORMS, Ctx, Page, section, subtle
 
 #: Largest card JSON we send (Teams refuses messages over about 28 KB; leave room for the rest).
 BUDGET = 26_000
@@ -34,7 +34,7 @@ def file_size(size: int) -> str:
     return f"{max(1, round(size / 1024))} KB"
 
 
-def evidence_item(c: Ctx, item: EvidenceItem) -> Container:
+def evidence_item(c: CardBuild, item: EvidenceItem) -> Container:
     """One evidence item: title, kind, objective and size, and a button for a copy."""
     parts = [item.kind.label]
     if item.objective_ref:
@@ -51,7 +51,7 @@ def evidence_item(c: Ctx, item: EvidenceItem) -> Container:
     return Container(items=items, spacing="Small")
 
 
-def evidence_list(c: Ctx) -> list[CardElement]:
+def evidence_list(c: CardBuild) -> list[CardElement]:
     """Every evidence item (up to EVIDENCE_SHOWN), each with its 'Get a copy' button."""
     items = c.appraisal.evidence
     shown: list[CardElement] = [evidence_item(c, item) for item in items[:EVIDENCE_SHOWN]]
@@ -60,7 +60,7 @@ def evidence_list(c: Ctx) -> list[CardElement]:
     return shown
 
 
-def _evidence(c: Ctx) -> list[CardElement]:
+def _evidence(c: CardBuild) -> list[CardElement]:
     items = c.appraisal.evidence
     if c.view.visibility is not Visibility.FULL or not items:
         return []
@@ -71,7 +71,7 @@ def _evidence(c: Ctx) -> list[CardElement]:
     return [section("Evidence", [text(f"{count} attached."), more])]
 
 
-def owed_line(c: Ctx, step: OwedStep, lead: str) -> CardElement:
+def owed_line(c: CardBuild, step: OwedStep, lead: str) -> CardElement:
     """'Please respond by Friday 7 November' for the viewer; who owes it otherwise."""
     o = step.obligation
     mine = o.person_id == c.view.viewer_id
@@ -88,14 +88,14 @@ def owed_line(c: Ctx, step: OwedStep, lead: str) -> CardElement:
     )
 
 
-def _deadlines(c: Ctx, page: Page) -> list[CardElement]:
+def _deadlines(c: CardBuild, page: Page) -> list[CardElement]:
     owed = [s for s in c.view.owed if page.all_owed or s.obligation.action in page.owed]
     if not page.all_owed:
         owed = owed[:1]
     return [owed_line(c, step, page.lead) for step in owed]
 
 
-def _people(c: Ctx) -> CardElement:
+def _people(c: CardBuild) -> CardElement:
     a, view = c.appraisal, c.view
     who = [
         ("Headteacher", view.holders(Role.HEADTEACHER)),
@@ -108,7 +108,7 @@ def _people(c: Ctx) -> CardElement:
     return subtle(" · ".join(parts), spacing="None")
 
 
-def _top(c: Ctx) -> list[CardElement]:
+def _top(c: CardBuild) -> list[CardElement]:
     view, out = c.view, []
     if view.notice:
         out.append(Container(items=[text(view.notice, weight="Bolder")], style="emphasis"))
@@ -121,7 +121,7 @@ def _top(c: Ctx) -> list[CardElement]:
     return out
 
 
-def _refresh(c: Ctx) -> RefreshDefinition | None:
+def _refresh(c: CardBuild) -> RefreshDefinition | None:
     if not c.view.viewer_teams_id:
         return None
     data: dict[str, Any] = {"appraisal_id": c.appraisal.id}
@@ -132,7 +132,7 @@ def _refresh(c: Ctx) -> RefreshDefinition | None:
     )
 
 
-def assemble(c: Ctx, page: Page) -> dict[str, Any]:
+def assemble(c: CardBuild, page: Page) -> dict[str, Any]:
     """The finished card: the frame around a builder's page."""
     a = c.appraisal
     evidence = _evidence(c) if page.evidence else []

@@ -9,10 +9,10 @@ from appraisal.roles import Role
 from appraisal.stages import Action
 from cards.common import text
 from cards.fields import LIMITS
-from cards.steps.base import (
+from cards.pages.base import (
     MEETING_FORMS,
     PART_OF_FORM,
-    Ctx,
+    CardBuild,
     Page,
     choice_input,
     field_line,
@@ -20,19 +20,19 @@ from cards.steps.base import (
     text_input,
     toggle_input,
 )
-from cards.steps.record import evidence_refs, objective_heading
+from cards.pages.record import evidence_refs, objective_heading
 
 RATINGS = [(r.value, r.label) for r in Rating]
 FOCUSES = [(f.value, f.label) for f in Focus]
 OWED = (Action.RECORD_MEETING, Action.SUBMIT_DRAFT)
 
 
-def forms(c: Ctx) -> list[str]:
+def forms(c: CardBuild) -> list[str]:
     """The meeting cards this appraisal needs (no judgements in a first cycle)."""
     return list(MEETING_FORMS[1:] if c.appraisal.is_first_cycle else MEETING_FORMS)
 
 
-def _frame(c: Ctx, title: str, body: list[CardElement], save) -> Page:
+def _frame(c: CardBuild, title: str, body: list[CardElement], save) -> Page:
     steps = forms(c)
     n = steps.index(c.step)
     a = c.appraisal
@@ -54,13 +54,13 @@ def _frame(c: Ctx, title: str, body: list[CardElement], save) -> Page:
     )
 
 
-def _prefill(c: Ctx, input_id: str, saved: str) -> str:
+def _prefill(c: CardBuild, input_id: str, saved: str) -> str:
     """The draft's value for an input, else what the recorded meeting says."""
     drafted = c.drafted(PART_OF_FORM[c.step], input_id)
     return saved if drafted is None else drafted
 
 
-def meeting_judgements(c: Ctx) -> Page:
+def meeting_judgements(c: CardBuild) -> Page:
     """One block per previous objective: judgement, reasons, mitigating circumstances."""
     a = c.appraisal
     record = a.meeting_record
@@ -119,7 +119,7 @@ def meeting_judgements(c: Ctx) -> Page:
     return _frame(c, "Record the meeting: last year's objectives", body, save)
 
 
-def _slot(c: Ctx, n: int) -> Container:
+def _slot(c: CardBuild, n: int) -> Container:
     record = c.appraisal.meeting_record
     held = record.objectives[n - 1] if record and n <= len(record.objectives) else None
     key = f"objective_{n}"
@@ -164,7 +164,7 @@ def _slot(c: Ctx, n: int) -> Container:
     )
 
 
-def meeting_objectives(c: Ctx) -> Page:
+def meeting_objectives(c: CardBuild) -> Page:
     """Five objective slots: the first required, the rest optional."""
     body: list[CardElement] = [
         Container(
@@ -184,7 +184,7 @@ def meeting_objectives(c: Ctx) -> Page:
     return _frame(c, f"Record the meeting: objectives for {c.appraisal.academic_year}", body, save)
 
 
-def meeting_arrangements(c: Ctx) -> Page:
+def meeting_arrangements(c: CardBuild) -> Page:
     """CPD and support, wellbeing, monitoring, evidence, and who holds the mid-year review."""
     a = c.appraisal
     record = a.meeting_record

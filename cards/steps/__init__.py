@@ -1,1 +1,0 @@
-"""Step cards, one module per group of steps; cards.router picks and builds them."""
