@@ -1,7 +1,7 @@
 """The largest card a step can show: every text field at its limit, every message shown.
 
-The content is the card tests' own worst case (`tests/cards/test_size.py`), so the benchmark
-and the size test measure the same thing.
+The content is the card tests' own worst case (`tests/support/views.py`, which
+`tests/cards/test_size.py` checks), so the benchmark and the size test measure the same thing.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from appraisal.policy import MAX_TEXT
-from tests.cards.kit import walk
-from tests.cards.test_size import every_card, full_draft, largest
+from tests.support.cards import walk
+from tests.support.views import every_card, full_draft, largest
 
 
 def largest_step_card() -> tuple[str, int]:

@@ -16,19 +16,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.bot.entra import TENANT as ENTRA_TENANT
-from tests.bot.entra import FakeEntra
-from tests.bot.harness import (
-    APP_ID,
-    ISSUER,
-    TENANT,
-    FakeConnector,
-    OpenIdServer,
-    SigningKey,
-    serve,
-)
-from tests.bot.tls import KeyPair, base_url, self_signed
-from tests.bot.tls import serve as serve_tls
+from tests.support.botframework import APP_ID, ISSUER, TENANT, OpenIdServer, SigningKey, serve
+from tests.support.connector import FakeConnector
+from tests.support.entra import TENANT as ENTRA_TENANT
+from tests.support.entra import FakeEntra
+from tests.support.tls import KeyPair, base_url, self_signed
+from tests.support.tls import serve as serve_tls
 
 
 @dataclass

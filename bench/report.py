@@ -176,7 +176,7 @@ METHOD = """
 - **Memory** is the server process's resident set (VmRSS) after start and after every 1,000
   card actions; **start-up** is from starting `htpm serve` to the first 200 from `/readyz`,
   on a store that is already migrated (a restart), median of three.
-- **Hostile requests**: the seeded generator the fuzz test uses (`tests/bot/hostile.py`):
+- **Hostile requests**: the seeded generator the fuzz test uses (`tests/support/hostile.py`):
   bodies that are not JSON, nest 50,000 deep, hold 5,000-digit numbers or NaN; activities with
   fields deleted, of the wrong type or huge, hostile text and ids, invokes the bot does not
   handle; each with a valid token, none, an expired one, one for another audience or one

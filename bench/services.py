@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.e2e.servers import Service, clean_env, free_port
+from tests.support.servers import Service, clean_env, free_port
 
 __all__ = [
     "HTPM",

@@ -475,9 +475,9 @@ class Bench:
                 first = stream.first_unanswered or run.first_failure
                 table.notes.append(f"{label}: {run.failures} without an answer; first: {first}")
         table.notes.append(
-            "The same seeded stream (tests/bot/hostile.py, as the fuzz test sends) to each server; "
-            "the floors get its first part. The floor parses before it authenticates and has no "
-            "answer for a body it cannot read: its 5xx are what the bare SDK does."
+            "The same seeded stream (tests/support/hostile.py, as the fuzz test sends) to each "
+            "server; the floors get its first part. The floor parses before it authenticates and "
+            "has no answer for a body it cannot read: its 5xx are what the bare SDK does."
         )
         report.tables.append(table)
         ours = runs[0][2]

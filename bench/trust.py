@@ -45,7 +45,7 @@ from bot.calendars import HolidayCalendars
 from bot.wiring import Product
 from storage.database import Database
 from storage.tables import PersonRow, RoleRow, SchoolRow
-from tests import factories
+from tests.support import factories
 
 YEAR = 2026
 TIMEZONE = "Europe/London"

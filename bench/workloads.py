@@ -14,8 +14,8 @@ import aiohttp
 
 from bench.peers import Peers
 from bench.trust import PREVIOUS, Headteacher
-from tests.bot.harness import Member, SigningKey, invoke, message
-from tests.bot.hostile import Hostile
+from tests.support.botframework import Member, SigningKey, invoke, message
+from tests.support.hostile import Hostile
 
 #: The longest one request may take before it counts as failed.
 REQUEST_TIMEOUT = 30.0

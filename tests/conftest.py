@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -10,13 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from appraisal.services import Context
 from storage.database import Database
-from tests.factories import CALENDARS, POLICY
-
-POSTGRES_URL = os.environ.get(
-    "HTPM_TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test"
-)
+from tests.support.database import POSTGRES_URL
 
 
 async def _postgres_database() -> AsyncIterator[Database]:
@@ -68,8 +62,3 @@ async def postgres_db() -> AsyncIterator[Database]:
     async for db in _postgres_database():
         await db.migrate()
         yield db
-
-
-def context_for(db: Database) -> Context:
-    """The use-case context on a database, with England's calendar and default rules."""
-    return Context(uow=db.uow, calendars=CALENDARS, policy=POLICY)

@@ -30,6 +30,36 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
+def _modules_imported(path: Path) -> set[str]:
+    """The dotted names of the modules `path` imports (`from a import b` is `a.b` if b is one)."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    package = parts[:-1]  # of a module, or of a package's __init__ (the package itself)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = ".".join((*base, *(node.module.split(".") if node.module else ())))
+            for alias in node.names:
+                inner = ROOT.joinpath(*module.split("."), alias.name)
+                is_module = inner.with_suffix(".py").is_file() or (inner / "__init__.py").is_file()
+                found.add(f"{module}.{alias.name}" if is_module else module)
+    return found
+
+
+def test_only_test_support_is_imported_from_the_tests():
+    # Fakes, harnesses and kits live in tests/support; a test module or conftest is never
+    # imported by another module, and the benchmark borrows only the support.
+    wrong = []
+    for path in sorted([*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]):
+        for module in sorted(_modules_imported(path)):
+            in_tests = module == "tests" or module.startswith("tests.")
+            if in_tests and not (module == "tests.support" or module.startswith("tests.support.")):
+                wrong.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert wrong == []
+
+
 def test_the_domain_imports_only_the_standard_library_and_itself():
     allowed = set(sys.stdlib_module_names) | {"appraisal", "__future__"}
     for path in (ROOT / "appraisal").rglob("*.py"):

@@ -35,9 +35,9 @@ from appraisal.record import (
 )
 from appraisal.stages import Stage
 from storage.tables import AppraisalRow
-from tests.conftest import context_for
-from tests.factories import at, meeting_record
-from tests.trust import seed_trust
+from tests.support.database import context_for
+from tests.support.factories import at, meeting_record
+from tests.support.trust import seed_trust
 
 
 async def _due(db, appraisal_id: int) -> date | None:

@@ -30,8 +30,8 @@ from appraisal.services import Context
 from bot.calendars import HolidayCalendars
 from bot.nudges import NudgeJob
 from storage.tables import OutboxRow
-from tests.factories import POLICY, at, meeting_record
-from tests.trust import seed_trust
+from tests.support.factories import POLICY, at, meeting_record
+from tests.support.trust import seed_trust
 
 CLOSURE = date(2026, 10, 26)
 

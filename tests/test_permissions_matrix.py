@@ -16,9 +16,9 @@ from appraisal.roles import Role
 from appraisal.stages import Action, Stage
 from appraisal.workflow import rule_for
 from storage.tables import AuditRow, SchoolRow
-from tests.conftest import context_for
-from tests.factories import appraisal_at, valid_command
-from tests.trust import Trust, seed_trust
+from tests.support.database import context_for
+from tests.support.factories import appraisal_at, valid_command
+from tests.support.trust import Trust, seed_trust
 
 PERSON = {
     Role.HEADTEACHER: "hannah",

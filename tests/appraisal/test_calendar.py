@@ -10,7 +10,7 @@ import pytest
 
 from appraisal.calendar import WorkingCalendar
 from bot.calendars import BankHolidays, HolidayCalendars
-from tests.factories import CAL, CALENDARS
+from tests.support.factories import CAL, CALENDARS
 
 SCOTLAND = CALENDARS.for_nation("scotland")
 

@@ -22,8 +22,8 @@ from appraisal.policy import CyclePolicy
 from appraisal.record import Rating, SelfEvaluation
 from appraisal.roles import Role
 from appraisal.stages import Action, Stage
-from appraisal.workflow import apply
-from tests.factories import (
+from appraisal.workflow import RULES, apply
+from tests.support.factories import (
     CAL,
     GOVERNOR,
     HEAD,
@@ -418,3 +418,16 @@ def test_meeting_after_target_uses_the_london_date():
     assert meeting_after_target(replace(appraisal, meeting_at=moment), CAL, policy)
     earlier = datetime(2026, 10, 20, 22, 30, tzinfo=UTC)  # 23:30 BST on the 20th
     assert not meeting_after_target(replace(appraisal, meeting_at=earlier), CAL, policy)
+
+
+@pytest.mark.parametrize("stage", list(Stage), ids=lambda s: s.value)
+def test_every_step_owed_is_owed_by_a_role_the_table_lets_take_it(stage):
+    """Who owes a step (deadlines) and who may take it (the transition table) never drift."""
+    appraisal, _when = appraisal_at(stage)
+    for obligation in owed(appraisal):
+        assert any(
+            rule.stage is appraisal.stage
+            and rule.action is obligation.action
+            and obligation.role in rule.roles
+            for rule in RULES
+        ), f"{obligation.role.value} owes {obligation.action.value} at {stage.value}"

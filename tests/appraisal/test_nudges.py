@@ -26,7 +26,7 @@ from appraisal.nudges import (
 from appraisal.roles import Role
 from appraisal.stages import Stage
 from appraisal.workflow import apply
-from tests.factories import (
+from tests.support.factories import (
     CAL,
     DCEO,
     GOVERNOR,
@@ -274,7 +274,7 @@ def test_a_dceo_who_owes_the_step_herself_is_not_escalated_to():
 
     from appraisal.deadlines import obligations
     from appraisal.nudges import NudgePolicy, nudges_for
-    from tests.factories import CAL, POLICY, REVIEWER, new_appraisal
+    from tests.support.factories import CAL, POLICY, REVIEWER, new_appraisal
 
     appraisal = _replace(new_appraisal(), reviewer_id=REVIEWER)
     (owed,) = obligations(appraisal, CAL, POLICY)

@@ -36,7 +36,7 @@ from appraisal.roles import Role
 from appraisal.stages import Action, Stage
 from appraisal.steps import governors_settled
 from appraisal.workflow import Transition, apply, rule_for
-from tests.factories import (
+from tests.support.factories import (
     ADMIN,
     ADVISER,
     CAL,

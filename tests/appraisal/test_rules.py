@@ -27,7 +27,7 @@ from appraisal.record import EvidenceKind, Focus, Judgement, Objective, Rating, 
 from appraisal.roles import Role
 from appraisal.stages import Action, Stage
 from appraisal.workflow import apply
-from tests.factories import (
+from tests.support.factories import (
     CAL,
     POLICY,
     PREVIOUS,

@@ -9,7 +9,16 @@ import pytest
 from appraisal.model import roles_on
 from appraisal.roles import Role
 from appraisal.visibility import Visibility, visibility
-from tests.factories import ADMIN, ADVISER, DCEO, GOVERNOR, HEAD, OUTSIDER, REVIEWER, new_appraisal
+from tests.support.factories import (
+    ADMIN,
+    ADVISER,
+    DCEO,
+    GOVERNOR,
+    HEAD,
+    OUTSIDER,
+    REVIEWER,
+    new_appraisal,
+)
 
 APPRAISAL = new_appraisal()
 NO_TRUST_ROLES: frozenset[Role] = frozenset()

@@ -1,156 +1,27 @@
-"""Fixtures for the bot over HTTP: the demo trust, the service with authentication on."""
+"""Fixtures for the bot tests: the bot over HTTP, a local Entra ID over HTTPS, the CLI database."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
-import aiohttp
 import pytest
-from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
+import requests
 
-from bot.demo import DEMO_DOMAIN, DEMO_PEOPLE, seed_demo
-from bot.outbound import OutboundPolicy
-from bot.server import create_app
-from bot.settings import Settings
-from bot.wiring import Product, build
-from storage.database import Database
-from tests.bot.clikit import db_path  # noqa: F401 - the CLI tests' fixture
-from tests.bot.entra import entra, http_client, tls  # noqa: F401 - fixtures for bot tests
-from tests.bot.harness import (
-    APP_ID,
-    ISSUER,
-    TENANT,
-    FakeConnector,
-    Member,
-    OpenIdServer,
-    SigningKey,
-    post,
-    serve,
-)
-from tests.factories import at
-
-NOW = at(2026, 11, 22, 10)  # Sunday 22 November 2026, 10:00
-PUBLISHED_KEY = SigningKey("key-1")
-STRAY_KEY = SigningKey("key-unpublished")
-
-
-class StaticCredentials(AppCredentials):
-    """Outbound credentials with a fixed token (MSAL itself is tested in test_credentials)."""
-
-    def get_access_token(self, force_refresh: bool = False) -> str:
-        return "outbound-test-token"
-
-
-class StaticCredentialFactory(ServiceClientCredentialsFactory):
-    async def is_valid_app_id(self, app_id: str) -> bool:
-        return app_id == APP_ID
-
-    async def is_authentication_disabled(self) -> bool:
-        return False
-
-    async def create_credentials(self, app_id, oauth_scope, login_endpoint, validate_authority):
-        return StaticCredentials(app_id=app_id, oauth_scope=oauth_scope)
+from bot.demo import seed_demo
+from bot.wiring import Product
+from tests.support.botframework import OpenIdServer
+from tests.support.entra import FakeEntra
+from tests.support.factories import at
+from tests.support.tls import KeyPair, base_url, self_signed, serve
+from tests.support.world import NOW, PUBLISHED_KEY, World, running_bot, seed_fresh_cycle
 
 
 @pytest.fixture(scope="session")
 def openid() -> Iterator[OpenIdServer]:
     with OpenIdServer([PUBLISHED_KEY]) as server:
         yield server
-
-
-def demo_members() -> dict[str, Member]:
-    """The demo people as Teams accounts, keyed by first name in lower case."""
-    members = {}
-    for name, local, _role, _urn, guid in DEMO_PEOPLE:
-        members[name.split()[0].lower()] = Member(
-            f"29:{local}", name, guid, f"{local}@{DEMO_DOMAIN}"
-        )
-    return members
-
-
-@dataclass
-class World:
-    """The bot on HTTP, its database, the connector it replies to, and the demo people."""
-
-    bot_url: str
-    connector: FakeConnector
-    product: Product
-    members: dict[str, Member]
-    session: aiohttp.ClientSession
-    clock: list[datetime]
-
-    @property
-    def service_url(self) -> str:
-        return self.connector.url
-
-    def token(self, **claims) -> str:
-        return PUBLISHED_KEY.token(self.service_url, **claims)
-
-    async def send(self, activity: dict, token: str | None = "valid") -> tuple[int, object]:
-        return await post(
-            self.session, self.bot_url, activity, self.token() if token == "valid" else token
-        )
-
-
-def make_settings(db_url: str, openid: OpenIdServer, **overrides: object) -> Settings:
-    """Settings with authentication on, trusting the local OpenID endpoint."""
-    values: dict[str, object] = {
-        "database_url": db_url,
-        "app_id": APP_ID,
-        "app_secret": "not-used",
-        "tenant_id": TENANT,
-        "openid_metadata_url": openid.metadata_url,
-        "token_issuer": ISSUER,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-def _trusting(connector_url: str) -> OutboundPolicy:
-    return OutboundPolicy(trusted_origins=frozenset({connector_url}))
-
-
-@asynccontextmanager
-async def running_bot(
-    tmp_path,
-    openid,
-    seed,
-    clock: list[datetime],
-    database: Database | None = None,
-    *,
-    outbound: Callable[[str], OutboundPolicy] | None = None,
-) -> AsyncIterator[World]:
-    """The bot with authentication on, a database seeded by `seed`, and a movable clock.
-
-    The database is a new SQLite file unless `database` (unmigrated, e.g. on PostgreSQL) is given.
-    Outbound calls follow the production policy, trusting only the fake connector's origin
-    (which serves the files), unless `outbound` makes the policy from the connector's URL.
-    """
-    db = database or Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
-    await db.migrate()
-    settings = make_settings(db.url, openid)
-    product = build(settings, db)
-    await seed(product)
-    connector = FakeConnector(members={m.id: m for m in demo_members().values()})
-    try:
-        async with serve(connector.app()) as connector_url:
-            connector.url = connector_url
-            policy = (outbound or _trusting)(connector_url)
-            app = create_app(
-                settings,
-                product,
-                dev=False,
-                clock=lambda: clock[0],
-                credentials=StaticCredentialFactory(),
-                outbound=policy,
-            )
-            async with serve(app) as bot_url, aiohttp.ClientSession() as session:
-                yield World(bot_url, connector, product, demo_members(), session, clock)
-    finally:
-        await db.dispose()
 
 
 @pytest.fixture
@@ -164,59 +35,46 @@ async def world(tmp_path, openid) -> AsyncIterator[World]:
         yield running
 
 
-async def seed_fresh_cycle(product: Product) -> None:
-    """The demo roster; Brookside reviewed last year (three objectives); 2026–27 just opened."""
-    from appraisal.commands import (
-        Acknowledge,
-        Approve,
-        ConfirmAvailability,
-        ConfirmDate,
-        IssueFinal,
-        ProposeDate,
-        RecordMeeting,
-        RecordMidYear,
-        ShareWithGovernor,
-        SubmitDraft,
-    )
-    from appraisal.record import MidYearReview, ObjectiveProgress, Progress
-    from appraisal.roster import parse_roster
-    from bot.demo import demo_roster_csv
-    from tests.factories import meeting_record
-
-    opened_2025 = at(2025, 9, 1)
-    # Last year only Brookside was in the trust; the other two schools joined this year.
-    last_year = [
-        line
-        for line in demo_roster_csv().splitlines()
-        if line.startswith(("school_urn", "100001", ","))
-    ]
-    await product.roster.import_entries(parse_roster("\n".join(last_year)), opened_2025)
-    await product.cycles.start(2025, opened_2025)
-    await product.roster.import_entries(parse_roster(demo_roster_csv()), at(2026, 8, 28))
-    async with product.ctx.uow() as tx:
-        ids = {a.school_urn: a.id for a in await tx.appraisals.list(2025)}
-        rhona = await tx.people.by_email(f"rhona.patel@{DEMO_DOMAIN}")
-        hannah = await tx.people.by_email(f"hannah.lewis@{DEMO_DOMAIN}")
-        gareth = await tx.people.by_email(f"gareth.evans@{DEMO_DOMAIN}")
-    act, a = product.appraisals.act, ids["100001"]
-    await act(rhona.id, a, ProposeDate(at(2025, 10, 15, 10)), at(2025, 9, 2))
-    await act(hannah.id, a, ConfirmDate(), at(2025, 9, 3))
-    await act(gareth.id, a, ConfirmAvailability(), at(2025, 9, 4))
-    await act(rhona.id, a, RecordMeeting(meeting_record(previous=())), at(2025, 10, 15, 16))
-    await act(rhona.id, a, SubmitDraft(), at(2025, 10, 16))
-    await act(hannah.id, a, Approve(), at(2025, 10, 17))
-    await act(rhona.id, a, IssueFinal(), at(2025, 10, 20))
-    await act(hannah.id, a, ShareWithGovernor(), at(2025, 10, 21))
-    await act(gareth.id, a, Acknowledge(date(2025, 11, 20)), at(2025, 10, 22))
-    progress = tuple(ObjectiveProgress(f"O{n}", Progress.ON_TRACK) for n in (1, 2, 3))
-    await act(
-        rhona.id, a, RecordMidYear(MidYearReview(date(2026, 2, 10), progress)), at(2026, 2, 10, 15)
-    )
-    await product.cycles.start(2026, at(2026, 9, 1))
-
-
 @pytest.fixture
 async def fresh(tmp_path, openid) -> AsyncIterator[World]:
     """A new 2026–27 cycle on Tuesday 1 September 2026, with last year's objectives at Brookside."""
     async with running_bot(tmp_path, openid, seed_fresh_cycle, [at(2026, 9, 1, 9)]) as running:
         yield running
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> KeyPair:
+    """The local endpoint's certificate."""
+    return self_signed(tmp_path / "tls")
+
+
+@pytest.fixture
+def entra(tls: KeyPair) -> Iterator[FakeEntra]:
+    """A local Entra ID look-alike over HTTPS on 127.0.0.1."""
+    state = FakeEntra()
+    with serve(state.handler(), tls) as server:
+        state.base = base_url(server)
+        yield state
+
+
+@pytest.fixture
+def http_client(tls: KeyPair) -> Iterator[requests.Session]:
+    """A requests session that trusts the local endpoint's certificate, for this test only."""
+    session = requests.Session()
+    session.verify = str(tls.cert_path)
+    session.trust_env = False  # no proxy and no CA bundle from the environment
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch) -> Path:
+    """A fresh SQLite file for the CLI; no other HTPM_* setting or .env file leaks in."""
+    for name in list(os.environ):
+        if name.startswith("HTPM_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "1000")  # wide enough that table cells are never folded
+    path = tmp_path / "htpm.sqlite3"
+    monkeypatch.setenv("HTPM_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    return path

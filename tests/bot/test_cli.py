@@ -13,7 +13,7 @@ import pytest
 from appraisal.stages import Action, Stage
 from bot.demo import DEMO_DOMAIN, _demo_record
 from bot.settings import load_settings
-from tests.bot.clikit import htpm, query, write
+from tests.support.cli import htpm, query, write
 
 GOOD_ROSTER = """\
 school_urn,school_name,role,name,email,aad_object_id

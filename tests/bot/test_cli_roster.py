@@ -20,7 +20,7 @@ from appraisal.commands import ConfirmDate, ProposeDate
 from appraisal.stages import Stage
 from bot.settings import load_settings
 from bot.wiring import open_product
-from tests.bot.clikit import htpm, query, write
+from tests.support.cli import htpm, query, write
 
 HEADER = "school_urn,school_name,role,name,email,aad_object_id\n"
 

@@ -12,12 +12,11 @@ from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.msrest_fix import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, bound_connector_calls
 from bot.sender import classify
-from tests.bot.cardkit import press, text_of
-from tests.bot.conftest import NOW, PUBLISHED_KEY, World
-from tests.bot.harness import FakeFile, Member, file_message, invoke, message, post
-from tests.e2e.servers import free_port
-
-PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+from tests.support.botframework import Member, file_message, invoke, message, post
+from tests.support.cards import press, text_of
+from tests.support.connector import PDF, FakeFile
+from tests.support.servers import free_port
+from tests.support.world import NOW, PUBLISHED_KEY, World
 
 
 def chat(member: Member) -> str:

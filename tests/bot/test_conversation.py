@@ -11,18 +11,15 @@ from sqlalchemy import select
 from appraisal.stages import Stage
 from bot.teams_bot import RecentReferences
 from storage.tables import AuditRow, ConversationRefRow, PersonRow
-from tests.bot.conftest import World
-from tests.bot.harness import Member, installation, invoke, message
+from tests.support.botframework import Member, installation, invoke, message
+from tests.support.cards import card_text
+from tests.support.world import World
 
 OBJECTIVE_TEXTS = (
     "Raise attainment in KS2 writing",
     "Embed the new curriculum leadership model",
     "Complete the NPQ for Executive Leadership",
 )
-
-
-def card_text(card: dict) -> str:
-    return json.dumps(card, ensure_ascii=False)
 
 
 async def ask(world: World, who: str, text: str) -> str:

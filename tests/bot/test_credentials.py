@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from bot.credentials import CredentialsError, MsalCredentialFactory, make_credential_factory
 from bot.settings import Settings
-from tests.bot.entra import APP_ID, PUBLIC_LOGIN, SCOPE, SECRET, TENANT, FakeEntra
-from tests.bot.tls import base_url, self_signed, serve
+from tests.support.entra import APP_ID, PUBLIC_LOGIN, SCOPE, SECRET, TENANT, FakeEntra
+from tests.support.tls import base_url, self_signed, serve
 
 
 def settings_for(entra: FakeEntra, **overrides: Any) -> Settings:

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from bot.nudges import NudgeJob
 from bot.server import decide_forever
 from storage.tables import OutboxRow
-from tests.bot.conftest import World
-from tests.factories import at
+from tests.support.factories import at
+from tests.support.world import World
 
 
 async def test_the_loop_queues_nudges_keeps_going_after_a_failure_and_stops(fresh: World):

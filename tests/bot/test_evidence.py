@@ -24,18 +24,12 @@ from cards.evidence import (
     size_text,
 )
 from storage.tables import AppraisalRow, AuditRow, EvidenceBlobRow, PendingUploadRow
-from tests.bot.cardkit import executes, inputs, press, text_of
-from tests.bot.conftest import World
-from tests.bot.harness import (
-    FakeFile,
-    file_consent,
-    file_message,
-    inline_image_message,
-    invoke,
-)
-from tests.factories import TZ, at
+from tests.support.botframework import file_consent, file_message, inline_image_message
+from tests.support.cards import executes, inputs, press, text_of
+from tests.support.connector import PDF, FakeFile
+from tests.support.factories import TZ, at
+from tests.support.world import World, send_verb, tap
 
-PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"  # about 10 KB, every byte value
 DOCX = b"PK\x03\x04" + b"word/document.xml" + b"\x00" * 3000
 
 
@@ -53,19 +47,6 @@ async def drop(world: World, who: str, name: str, served: FakeFile | None, **kw:
     status, _ = await world.send(activity)
     assert status == 200
     return world.connector.cards()[before:]
-
-
-async def tap(world: World, who: str, card: dict, verb: str, **typed: Any) -> dict:
-    """Press a button on a card as `who`; returns the card that replaces it."""
-    verb, data = press(card, verb, **typed)
-    return await send_verb(world, who, verb, data)
-
-
-async def send_verb(world: World, who: str, verb: str, data: dict) -> dict:
-    status, body = await world.send(invoke(world.members[who], verb, data, world.service_url))
-    assert status == 200, body
-    assert body["statusCode"] == 200
-    return body["value"]
 
 
 async def appraisal_at(world: World, urn: str, year: int = 2026):
@@ -392,7 +373,7 @@ def test_a_long_evidence_list_stays_within_teams_card_size():
 
     from appraisal.record import EvidenceItem
     from appraisal.roles import Role
-    from tests.factories import new_appraisal
+    from tests.support.factories import new_appraisal
 
     items = tuple(
         EvidenceItem(f"E{n}", "T" * 200, EvidenceKind.OTHER, at(2026, 9, 1), "O1", "a" * 64, 10**6)

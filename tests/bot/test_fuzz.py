@@ -2,7 +2,7 @@
 is 2xx or 4xx, never 5xx, and nothing fails inside the service (no traceback, no failed turn),
 on SQLite and on PostgreSQL.
 
-A few hundred cases from a fixed seed (tests/bot/hostile.py); the benchmark sends 100,000.
+A few hundred cases from a fixed seed (tests/support/hostile.py); the benchmark sends 100,000.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 
 from bot.demo import seed_demo
 from storage.database import Database
-from tests.bot.conftest import NOW, STRAY_KEY, World, demo_members, running_bot
-from tests.bot.hostile import Case, Hostile
+from tests.support.hostile import Case, Hostile
+from tests.support.world import NOW, STRAY_KEY, World, demo_members, running_bot
 
 CASES = 400
 SEED = 20261201

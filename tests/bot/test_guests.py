@@ -12,8 +12,8 @@ from appraisal.roster import parse_roster
 from bot.demo import DEMO_DOMAIN, demo_roster_csv
 from bot.wiring import Product
 from storage.tables import AuditRow
-from tests.bot.conftest import NOW, World, running_bot
-from tests.bot.harness import Member, message
+from tests.support.botframework import Member, message
+from tests.support.world import NOW, World, running_bot
 
 CHAIR_EMAIL = "chair@school.example"
 CHAIR_UPN = "chair_school.example#EXT#@trust.onmicrosoft.com"

@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from bot.demo import seed_demo
 from storage.database import Database
 from storage.tables import AuditRow, ConversationRefRow, PendingUploadRow, PersonRow
-from tests.bot.cardkit import inputs, press, text_of
-from tests.bot.conftest import NOW, World, running_bot
-from tests.bot.harness import FakeFile, Member, file_consent, file_message, invoke, message
+from tests.support.botframework import Member, file_consent, file_message, invoke, message
+from tests.support.cards import inputs, press, text_of
+from tests.support.connector import FakeFile
+from tests.support.world import NOW, World, running_bot
 
 PDF = b"%PDF-1.7\n" + b"evidence " * 200 + b"\n%%EOF\n"
 

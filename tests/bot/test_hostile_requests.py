@@ -12,8 +12,8 @@ import re
 import pytest
 
 from bot import logs
-from tests.bot.conftest import World
-from tests.bot.harness import invoke, message
+from tests.support.botframework import invoke, message
+from tests.support.world import World
 
 DEEP = b"[" * 50_000 + b"]" * 50_000
 HUGE_INT = b'{"type":"message","id":' + b"9" * 5000 + b"}"

@@ -30,10 +30,11 @@ from bot.outbound import OutboundPolicy
 from bot.wiring import Product
 from cards.evidence import FILE_INFO_TYPE
 from storage.tables import EvidenceBlobRow, PendingUploadRow
-from tests.bot import tls
-from tests.bot.cardkit import press, text_of
-from tests.bot.conftest import NOW, World, running_bot
-from tests.bot.harness import FakeFile, file_consent, file_message, invoke, serve
+from tests.support import tls
+from tests.support.botframework import file_consent, file_message, invoke, serve
+from tests.support.cards import press, text_of
+from tests.support.connector import FakeFile
+from tests.support.world import NOW, World, running_bot
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 HOSTNAME = socket.gethostname()  # resolves to 127.0.0.1 on these machines

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.bot.conftest import PUBLISHED_KEY, STRAY_KEY, World
-from tests.bot.harness import APP_ID, message
+from tests.support.botframework import APP_ID, message
+from tests.support.world import PUBLISHED_KEY, STRAY_KEY, World
 
 
 def _no_tracebacks(caplog) -> None:

@@ -11,10 +11,10 @@ import storage.probe
 from bot.server import create_app
 from bot.wiring import Product, build
 from storage.database import Database
-from tests.bot.conftest import NOW, World, make_settings, running_bot
-from tests.bot.harness import serve
-from tests.e2e.servers import free_port
-from tests.readonly import read_only
+from tests.support.botframework import serve
+from tests.support.readonly import read_only
+from tests.support.servers import free_port
+from tests.support.world import NOW, World, make_settings, running_bot
 
 
 async def nothing(_product: Product) -> None:

@@ -30,10 +30,10 @@ from bot.adapter import make_adapter, make_authentication
 from bot.demo import DEMO_DOMAIN, demo_roster_csv
 from bot.sender import OutboxSender
 from storage.tables import AuditRow
-from tests.bot.cardkit import executes, press, text_of
-from tests.bot.conftest import StaticCredentialFactory, World, running_bot, seed_fresh_cycle
-from tests.bot.harness import Member, invoke, message
-from tests.factories import at, meeting_record
+from tests.support.botframework import Member, invoke, message
+from tests.support.cards import executes, press, text_of
+from tests.support.factories import at, meeting_record
+from tests.support.world import StaticCredentialFactory, World, running_bot, seed_fresh_cycle
 
 BROOKSIDE = "100001"
 NIA = Member(

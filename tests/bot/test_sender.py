@@ -21,20 +21,12 @@ from bot.demo import seed_demo
 from bot.sender import OutboxSender, RetryPolicy, delivery_problems, retry_after_seconds
 from bot.wiring import build
 from storage.tables import OutboxRow, PersonRow
-from tests.bot.cardkit import press, text_of
-from tests.bot.clikit import db_path, htpm  # noqa: F401 - the CLI fixture and runner
-from tests.bot.conftest import NOW, StaticCredentialFactory, World, demo_members, make_settings
-from tests.bot.harness import (
-    APP_ID,
-    BOT_ID,
-    TENANT,
-    FakeConnector,
-    Scripted,
-    invoke,
-    message,
-    serve,
-)
-from tests.factories import at
+from tests.support.botframework import APP_ID, BOT_ID, TENANT, invoke, message, serve
+from tests.support.cards import press, text_of
+from tests.support.cli import htpm
+from tests.support.connector import FakeConnector, Scripted
+from tests.support.factories import at
+from tests.support.world import NOW, StaticCredentialFactory, World, demo_members, make_settings
 
 HANNAH_CHAT = "a:conv-29:hannah.lewis"
 _keys = count(1)
@@ -403,7 +395,7 @@ def test_retry_after_is_read_as_seconds_or_an_http_date():
     assert retry_after_seconds(None, now) is None
 
 
-def test_htpm_status_lists_undelivered_messages(db_path: Path):  # noqa: F811
+def test_htpm_status_lists_undelivered_messages(db_path: Path):
     assert htpm("demo", "--now", "2026-11-22T10:00").exit_code == 0
     with closing(sqlite3.connect(db_path)) as conn:
         hannah = conn.execute("SELECT id FROM people WHERE name = 'Hannah Lewis'").fetchone()[0]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_URL
-from tests.e2e.servers import clean_env, free_port
-from tests.readonly import read_only
+from tests.support.database import POSTGRES_URL
+from tests.support.readonly import read_only
+from tests.support.servers import clean_env, free_port
 
 HTPM = str(Path(sys.executable).parent / "htpm")
 

@@ -23,9 +23,10 @@ from bot.logs import JsonFormatter, _Context
 from bot.server import create_app
 from bot.wiring import build
 from storage.database import Database
-from tests.bot.conftest import NOW, World, demo_members, make_settings
-from tests.bot.entra import TENANT as ENTRA_TENANT
-from tests.bot.harness import TENANT, FakeConnector, invoke, message, post, serve
+from tests.support.botframework import TENANT, invoke, message, post, serve
+from tests.support.connector import FakeConnector
+from tests.support.entra import TENANT as ENTRA_TENANT
+from tests.support.world import NOW, World, demo_members, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +56,7 @@ async def test_replies_carry_a_token_from_the_identity_endpoint_fetched_once(
     connector = FakeConnector(members={m.id: m for m in demo_members().values()})
     credentials = make_credential_factory(settings, http_client=http_client)
     app = create_app(settings, product, dev=False, clock=lambda: NOW, credentials=credentials)
-    from tests.bot.conftest import PUBLISHED_KEY
+    from tests.support.world import PUBLISHED_KEY
 
     async with serve(connector.app()) as connector_url, serve(app) as bot_url:
         connector.url = connector_url

@@ -27,9 +27,10 @@ from bot.settings import load_settings
 from bot.wiring import build
 from storage.database import Database
 from storage.tables import OutboxRow, PersonRow
-from tests.bot.harness import BOT_ID, TENANT, FakeConnector, serve
-from tests.e2e.servers import Service, clean_env, free_port
-from tests.factories import at
+from tests.support.botframework import BOT_ID, TENANT, serve
+from tests.support.connector import FakeConnector
+from tests.support.factories import at
+from tests.support.servers import Service, clean_env, free_port
 
 HTPM = str(Path(sys.executable).with_name("htpm"))
 ROOT = Path(__file__).resolve().parents[2]

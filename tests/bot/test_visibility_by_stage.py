@@ -35,9 +35,9 @@ from appraisal.roster import parse_roster
 from appraisal.stages import Stage
 from bot.demo import DEMO_DOMAIN, demo_roster_csv
 from cards.router import STEPS
-from tests.bot.conftest import NOW, World, running_bot
-from tests.bot.harness import Member, invoke, message
-from tests.factories import appraisal_at, at, meeting_record
+from tests.support.botframework import Member, invoke, message
+from tests.support.factories import appraisal_at, at, meeting_record
+from tests.support.world import NOW, World, running_bot
 
 S = Stage
 BEFORE_MEETING = {

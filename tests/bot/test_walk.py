@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from appraisal.stages import Stage
 from storage.tables import AuditRow
-from tests.bot.cardkit import all_executes, executes, inputs, press, text_of
-from tests.bot.conftest import World
-from tests.bot.harness import FakeFile, file_message, invoke, message
-from tests.bot.test_evidence import PDF
-from tests.factories import at
+from tests.support.botframework import file_message, invoke, message
+from tests.support.cards import all_executes, executes, inputs, text_of
+from tests.support.connector import PDF, FakeFile
+from tests.support.factories import at
+from tests.support.world import World, tap
 
 
 async def next_card(world: World, who: str) -> dict[str, Any]:
@@ -40,15 +40,6 @@ async def open_brookside(world: World, who: str) -> dict[str, Any]:
         invoke(world.members[who], "show_appraisal", opens[0]["data"], world.service_url)
     )
     assert status == 200
-    return body["value"]
-
-
-async def tap(world: World, who: str, card: dict[str, Any], verb: str, **typed: Any):
-    """Press a button on a card as `who`; returns the card that replaces it."""
-    verb, data = press(card, verb, **typed)
-    status, body = await world.send(invoke(world.members[who], verb, data, world.service_url))
-    assert status == 200, body
-    assert body["statusCode"] == 200
     return body["value"]
 
 

@@ -17,8 +17,9 @@ from cards.payloads import (
     parse_objectives,
 )
 from cards.router import STEPS, build_step_card, permitted
-from tests.cards.kit import buttons, press, view_at
-from tests.factories import CAL, POLICY, TZ
+from tests.support.cards import buttons, press_filled
+from tests.support.factories import CAL, POLICY, TZ
+from tests.support.views import view_at
 
 ROLES = [Role.HEADTEACHER, Role.REVIEWER, Role.GOVERNOR, Role.ADVISER, Role.DCEO, Role.ADMIN]
 #: Verbs a card may carry besides the domain's actions.
@@ -118,7 +119,7 @@ def test_every_action_button_round_trips_into_the_domain():
                 continue
             if verb is Action.RECORD_MEETING:
                 continue  # three cards together: see the next test
-            data = press(card, verb.value, view.now)
+            data = press_filled(card, verb.value, view.now)
             payload, command = parse_action(verb, data, TZ)
             assert payload.appraisal_id == view.appraisal.id
             assert payload.version == view.appraisal.version
@@ -137,18 +138,18 @@ def test_the_three_meeting_cards_make_a_record_the_domain_accepts(stage, first_c
     draft: dict = {}
     if not first_cycle:
         card = build_step_card(view_at(stage, Role.REVIEWER), "meeting_judgements")
-        draft["judgements"] = press(card, "save_judgements", view.now)
+        draft["judgements"] = press_filled(card, "save_judgements", view.now)
         assert len(parse_judgements(draft["judgements"], previous)) == len(previous)
     card = build_step_card(
         view_at(stage, Role.REVIEWER, first_cycle=first_cycle, draft=draft), "meeting_objectives"
     )
-    draft["objectives"] = press(card, "save_objectives", view.now)
+    draft["objectives"] = press_filled(card, "save_objectives", view.now)
     assert len(parse_objectives(draft["objectives"])) == 5
     card = build_step_card(
         view_at(stage, Role.REVIEWER, first_cycle=first_cycle, draft=draft),
         "meeting_arrangements",
     )
-    data = press(card, "record_meeting", view.now)
+    data = press_filled(card, "record_meeting", view.now)
     record = meeting_record_from(
         parse_judgements(draft.get("judgements", {}), previous),
         parse_objectives(draft["objectives"]),
@@ -162,7 +163,9 @@ def test_the_three_meeting_cards_make_a_record_the_domain_accepts(stage, first_c
 def test_meeting_cards_come_back_filled_in_from_the_draft():
     now_view = view_at(Stage.PREPARATION, Role.REVIEWER)
     card = build_step_card(now_view, "meeting_objectives")
-    saved = press(card, "save_objectives", now_view.now, objective_2_text="Saved in the draft.")
+    saved = press_filled(
+        card, "save_objectives", now_view.now, objective_2_text="Saved in the draft."
+    )
     again = build_step_card(
         view_at(Stage.PREPARATION, Role.REVIEWER, draft={"objectives": saved}),
         "meeting_objectives",

@@ -9,7 +9,7 @@ from appraisal.stages import Action
 from cards.evidence import build_classify_card, parse_evidence
 from cards.fields import parse_arrangements, parse_objectives
 from cards.payloads import bad_ids, parse_action, parse_ids
-from tests.factories import TZ, new_appraisal
+from tests.support.factories import TZ, new_appraisal
 
 RLO = "\u202e"
 HOSTILE = ["²", "１", "9" * 4400, 2**63, 2**31, -1, 0, 1.5, 1.0, True, None, [1], "1_0", "+1"]

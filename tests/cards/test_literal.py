@@ -11,8 +11,9 @@ from appraisal.roles import Role
 from appraisal.stages import Stage
 from cards.common import literal
 from cards.router import STEPS, build_step_card, permitted
-from tests.cards.kit import texts, view_of, walk
-from tests.factories import appraisal_at
+from tests.support.cards import texts, walk
+from tests.support.factories import appraisal_at
+from tests.support.views import view_of
 
 TYPED = "**x** [a](http://e.com)"
 SHOWN = literal(TYPED)

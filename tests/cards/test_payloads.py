@@ -20,7 +20,7 @@ from cards.payloads import (
     parse_judgements,
     parse_objectives,
 )
-from tests.factories import PREVIOUS, TZ
+from tests.support.factories import PREVIOUS, TZ
 
 IDS = {"appraisal_id": 7, "version": 3}
 SECRET = "SECRET-TYPED-TEXT "

@@ -12,8 +12,9 @@ from appraisal.stages import Stage
 from appraisal.visibility import Visibility
 from appraisal.workflow import rule_for
 from cards.router import STEP_ACTIONS, STEPS, build_step_card, choose_step, permitted
-from tests.cards.kit import card_text, view_at, view_of
-from tests.factories import PREVIOUS, appraisal_at, meeting_record
+from tests.support.cards import card_text
+from tests.support.factories import PREVIOUS, appraisal_at, meeting_record
+from tests.support.views import view_at, view_of
 
 H, R, G, ADV, D, ADM = (
     Role.HEADTEACHER,

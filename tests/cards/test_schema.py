@@ -7,22 +7,10 @@ import pytest
 from appraisal.roles import Role
 from appraisal.stages import Stage
 from cards.router import STEPS, build_step_card, permitted
-from tests.cards.kit import (
-    SCHEMA_FILE,
-    TEAMS_ID,
-    inputs_of,
-    schema_errors,
-    texts,
-    view_at,
-    walk,
-)
+from tests.support.cards import SCHEMA_FILE, all_inputs, inputs_of, schema_errors, texts, walk
+from tests.support.views import TEAMS_ID, view_at
 
 ROLES = [Role.HEADTEACHER, Role.REVIEWER, Role.GOVERNOR, Role.ADVISER, Role.DCEO, Role.ADMIN]
-
-
-def all_inputs(card: dict) -> list[dict]:
-    """Every input on the card, those in show cards included."""
-    return [o for o in walk(card) if str(o.get("type", "")).startswith("Input.")]
 
 
 def cards_for(view) -> dict[str, dict]:

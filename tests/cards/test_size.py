@@ -7,102 +7,14 @@ from dataclasses import replace
 import pytest
 
 from appraisal.policy import MAX_TEXT
-from appraisal.record import (
-    ChangeRequest,
-    Focus,
-    Judgement,
-    MidYearReview,
-    Objective,
-    ObjectiveProgress,
-    Progress,
-    Rating,
-    SelfEvaluation,
-)
 from appraisal.roles import Role
 from appraisal.stages import Stage
 from cards.fields import LIMITS
-from cards.router import STEPS, build_step_card, permitted
-from tests.cards.kit import evidence_items, schema_errors, size, texts, view_of, walk
-from tests.factories import appraisal_at
+from cards.router import build_step_card
+from tests.support.cards import schema_errors, size, texts, walk
+from tests.support.views import every_card, full_draft, largest, prose, view_of
 
 LIMIT = 28_000
-ROLES = [Role.HEADTEACHER, Role.REVIEWER, Role.GOVERNOR, Role.DCEO, Role.ADMIN]
-SENTENCE = "Pupils' writing – especially in Year 6 – improved after the coaching cycle. "
-FOCUSES = [Focus.SCHOOL_IMPROVEMENT, Focus.PROFESSIONAL_DEVELOPMENT, Focus.WELLBEING] * 2
-
-
-def prose(length: int, seed: str = "") -> str:
-    """Realistic text of exactly `length` characters, with paragraphs."""
-    body = (seed + SENTENCE * (length // len(SENTENCE) + 2)).replace(". Pupils", ".\nPupils", 3)
-    return body[:length]
-
-
-def largest(length: int = MAX_TEXT, objective_text: int = MAX_TEXT):
-    """The factory's completed appraisal with every text field `length` long (five of each)."""
-    appraisal, now = appraisal_at(Stage.COMPLETE)
-    refs = [f"O{n}" for n in range(1, 6)]
-    previous = tuple(
-        Objective(r, prose(objective_text, r), prose(length, r), FOCUSES[n])
-        for n, r in enumerate(refs)
-    )
-    record = replace(
-        appraisal.meeting_record,
-        judgements=tuple(
-            Judgement(r, Rating.NOT_MET, prose(length, "R"), prose(length, "M")) for r in refs
-        ),
-        objectives=tuple(
-            Objective(r, prose(objective_text, "N"), prose(length, "S"), FOCUSES[n])
-            for n, r in enumerate(refs)
-        ),
-        cpd_and_support=prose(MAX_TEXT),
-        wellbeing_notes=prose(MAX_TEXT),
-        monitoring=prose(MAX_TEXT),
-        evidence_to_collect=prose(MAX_TEXT),
-    )
-    appraisal = replace(
-        appraisal,
-        previous_objectives=previous,
-        self_evaluations=tuple(
-            SelfEvaluation(r, Rating.PARTIALLY_MET, prose(length)) for r in refs
-        ),
-        evidence=evidence_items(20, 200, now),
-        meeting_record=record,
-        change_requests=tuple(ChangeRequest(now, prose(MAX_TEXT)) for _ in range(3)),
-        mid_year_review=MidYearReview(
-            now.date(),
-            tuple(ObjectiveProgress(r, Progress.SOME_CONCERNS, prose(length)) for r in refs),
-            prose(MAX_TEXT),
-        ),
-    )
-    return appraisal, now
-
-
-def full_draft(length: int) -> dict:
-    """Every meeting card's inputs saved with `length`-long text."""
-    refs = [f"O{n}" for n in range(1, 6)]
-    return {
-        "judgements": {
-            **{f"judgement_{r}": "not_met" for r in refs},
-            **{f"reasons_{r}": prose(length) for r in refs},
-            **{f"mitigating_{r}": prose(length) for r in refs},
-        },
-        "objectives": {
-            **{f"objective_{n}_text": prose(length) for n in range(1, 6)},
-            **{f"objective_{n}_criteria": prose(length) for n in range(1, 6)},
-            **{f"objective_{n}_focus": "wellbeing" for n in range(1, 6)},
-        },
-    }
-
-
-def every_card(appraisal, now, **kw):
-    """Each step card of every role at every stage, for this content."""
-    for stage in Stage:
-        at_stage = replace(appraisal, stage=stage)
-        for role in ROLES:
-            view = view_of(at_stage, now, role, **kw)
-            for step in sorted(STEPS):
-                if permitted(view, step):
-                    yield f"{stage.value}/{role.value}/{step}", build_step_card(view, step)
 
 
 @pytest.mark.parametrize("problems", [False, True], ids=["plain", "with_problems"])

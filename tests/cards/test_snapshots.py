@@ -15,7 +15,7 @@ import pytest
 from appraisal.roles import Role
 from appraisal.stages import Stage
 from cards.router import STEPS, build_step_card, permitted
-from tests.cards.kit import view_at
+from tests.support.views import view_at
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 H, R, G = Role.HEADTEACHER, Role.REVIEWER, Role.GOVERNOR

@@ -4,7 +4,7 @@
   folder, with no HTPM_ setting inherited from the environment.
 - `people("headteacher")`: that person's Playground (started on first use, on its own port,
   signed in with deployment/playground/<person>/.m365agentsplayground.yml) and its page in the
-  shared Chromium, opened once; returns the `Chat` page object (tests/e2e/playground.py).
+  shared Chromium, opened once; returns the `Chat` page object (tests/support/playground.py).
 - `playground_for`: a Playground against any endpoint (e.g. the stub bot), same rules.
 
 They are package-scoped: started once for all of tests/e2e and stopped as soon as its tests end,
@@ -22,15 +22,16 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Route, sync_playwright
 
-from tests.e2e.playground import Artifacts, Chat
-from tests.e2e.servers import (
+from tests.support.playground import Artifacts, Chat
+from tests.support.servers import (
     BOUND,
+    Bot,
+    Playground,
     Service,
     clean_env,
     free_port,
@@ -76,26 +77,6 @@ def _require_tools() -> None:
         pytest.fail(f"Missing {', '.join(missing)}. {INSTALL_HINT}", pytrace=False)
 
 
-@dataclass
-class Bot:
-    """The running `htpm serve --dev --demo`."""
-
-    service: Service
-    port: int
-
-    @property
-    def messages_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/messages"
-
-    def describe(self) -> str:
-        return self.service.describe()
-
-    def errors(self) -> list[str]:
-        """The ERROR lines the bot has logged so far (turn failures and the like)."""
-        text = self.service.log.read_text(encoding="utf-8", errors="replace")
-        return [line for line in text.splitlines() if " ERROR " in line]
-
-
 @pytest.fixture(scope="package")
 def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Where the bot's database and every log go; the logs are kept in artifacts/e2e/logs/."""
@@ -126,18 +107,6 @@ def bot(e2e_dir: Path) -> Iterator[Bot]:
         yield Bot(service, port)
     finally:
         service.stop()
-
-
-@dataclass
-class Playground:
-    """One running Agents Playground: where to open it, and its process."""
-
-    service: Service
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
 
 
 @pytest.fixture(scope="package")

@@ -22,15 +22,20 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.playground import Card, Chat
-from tests.e2e.servers import BOUND, E2EFailure, Service, clean_env, free_port, http_ok, tail
-
-if TYPE_CHECKING:
-    from tests.e2e.conftest import Playground
+from tests.support.playground import Card, Chat
+from tests.support.servers import (
+    BOUND,
+    E2EFailure,
+    Playground,
+    Service,
+    clean_env,
+    free_port,
+    http_ok,
+    tail,
+)
 
 BROOKSIDE = "Brookside Primary School"
 BROOKSIDE_URN = "100001"

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.e2e.playground import Chat
-from tests.e2e.servers import E2EFailure
-from tests.e2e.stub_bot import StubBot
+from tests.support.playground import Chat
+from tests.support.servers import E2EFailure
+from tests.support.stub_bot import StubBot
 
 BROOKSIDE = "Brookside Primary School"
 ST_ANNES = "St Anne's CE Primary School"

@@ -18,9 +18,9 @@ import pytest
 from storage.database import Database
 from storage.delivery import REQUEUED, SqlOutboxDelivery
 from storage.tables import OutboxRow
-from tests.conftest import context_for
-from tests.factories import at
-from tests.trust import seed_trust
+from tests.support.database import context_for
+from tests.support.factories import at
+from tests.support.trust import seed_trust
 
 NOW = at(2026, 11, 23, 10)
 LEASE = timedelta(minutes=5)

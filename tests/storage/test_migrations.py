@@ -159,9 +159,9 @@ async def test_outbox_rows_stored_before_0007_have_lost_no_lease_and_keep_going(
 
     from storage.delivery import SqlOutboxDelivery
     from storage.tables import UTCDateTime
-    from tests.conftest import context_for
-    from tests.factories import at
-    from tests.trust import seed_trust
+    from tests.support.database import context_for
+    from tests.support.factories import at
+    from tests.support.trust import seed_trust
 
     await upgrade(empty_db.engine)
     trust = await seed_trust(context_for(empty_db))

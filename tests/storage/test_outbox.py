@@ -13,9 +13,9 @@ from appraisal.nudges import Nudge, NudgePolicy
 from appraisal.roles import Role
 from bot.nudges import NudgeJob
 from storage.tables import AppraisalRow
-from tests.conftest import context_for
-from tests.factories import at
-from tests.trust import seed_trust
+from tests.support.database import context_for
+from tests.support.factories import at
+from tests.support.trust import seed_trust
 
 
 async def test_deciding_twice_inserts_nothing_the_second_time(db):

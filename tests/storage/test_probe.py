@@ -22,9 +22,9 @@ from storage.probe import (
     check_writable,
     problem_of,
 )
-from tests.conftest import POSTGRES_URL
-from tests.e2e.servers import free_port
-from tests.readonly import read_only
+from tests.support.database import POSTGRES_URL
+from tests.support.readonly import read_only
+from tests.support.servers import free_port
 
 
 def _tables(path: Path) -> list[str]:

@@ -28,9 +28,9 @@ from appraisal.stages import Stage
 from storage.appraisals import SqlAppraisals, SqlAuditLog
 from storage.codec import from_json, to_json
 from storage.tables import AuditRow, EvidenceBlobRow, PersonRow, RoleRow, SchoolRow
-from tests.conftest import context_for
-from tests.factories import at, meeting_record, new_appraisal, walk
-from tests.trust import ROSTER, Trust, seed_trust
+from tests.support.database import context_for
+from tests.support.factories import at, meeting_record, new_appraisal, walk
+from tests.support.trust import ROSTER, Trust, seed_trust
 
 
 def test_codec_round_trips_a_completed_appraisal():

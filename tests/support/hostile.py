@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tests.bot.harness import BOT_ID, TENANT, Member
+from tests.support.botframework import BOT_ID, TENANT, Member
 
 #: How the token of a case is made: the caller signs them (see `Case.token`).
 TOKENS = ("valid", "valid", "valid", "none", "garbage", "expired", "wrong_audience", "stray_key")

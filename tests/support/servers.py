@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -137,3 +138,35 @@ def listening_port(log: Path) -> int | None:
         return None
     found = re.search(r"^Listening on (\d+)\s*$", text, re.MULTILINE)
     return int(found.group(1)) if found else None
+
+
+@dataclass
+class Bot:
+    """The running `htpm serve --dev --demo`."""
+
+    service: Service
+    port: int
+
+    @property
+    def messages_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/messages"
+
+    def describe(self) -> str:
+        return self.service.describe()
+
+    def errors(self) -> list[str]:
+        """The ERROR lines the bot has logged so far (turn failures and the like)."""
+        text = self.service.log.read_text(encoding="utf-8", errors="replace")
+        return [line for line in text.splitlines() if " ERROR " in line]
+
+
+@dataclass
+class Playground:
+    """One running Agents Playground: where to open it, and its process."""
+
+    service: Service
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def db_path(tmp_path, monkeypatch) -> Path:
-    """A fresh SQLite file for the CLI; no other HTPM_* setting or .env file leaks in."""
-    for name in list(os.environ):
-        if name.startswith("HTPM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "1000")  # wide enough that table cells are never folded
-    path = tmp_path / "htpm.sqlite3"
-    monkeypatch.setenv("HTPM_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    return path
 
 
 def htpm(*args: str):

@@ -51,7 +51,7 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.servers import BOUND, E2EFailure
+from tests.support.servers import BOUND, E2EFailure
 
 EDITOR = "[data-lexical-editor=true]"
 #: Every message in the chat, oldest first (the person's and the bot's).

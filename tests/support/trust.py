@@ -8,7 +8,7 @@ from appraisal.cycle import CycleService
 from appraisal.roster import parse_roster
 from appraisal.services import AppraisalService, Context, RosterService
 from appraisal.status import StatusService
-from tests.factories import at
+from tests.support.factories import at
 
 ROSTER = """school_urn,school_name,role,name,email,aad_object_id
 100001,Brookside Primary School,headteacher,Hannah Lewis,hannah@trust.example,

@@ -1,6 +1,6 @@
 """A stand-in bot that answers every message with one card holding every kind of input.
 
-It lets the tests check the page object (tests/e2e/playground.py) against the Playground's real
+It lets the tests check the page object (tests/support/playground.py) against the Playground's real
 card renderer, independently of which step cards HTPM bot has today: what each control looks
 like, how to fill it, and exactly what an Action.Execute then sends. Plain threads and the
 standard library only, so it never shares an event loop with pytest-asyncio or Playwright.

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
-
-import pytest
-import requests
-
-from tests.bot.tls import KeyPair, base_url, self_signed, serve
 
 APP_ID = "00000000-0000-0000-0000-0000000000b0"
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -102,28 +95,3 @@ class FakeEntra:
             "resource": "https://api.botframework.com",
             "token_type": "Bearer",
         }
-
-
-@pytest.fixture
-def tls(tmp_path: Path) -> KeyPair:
-    """The local endpoint's certificate."""
-    return self_signed(tmp_path / "tls")
-
-
-@pytest.fixture
-def entra(tls: KeyPair) -> Iterator[FakeEntra]:
-    """A local Entra ID look-alike over HTTPS on 127.0.0.1."""
-    state = FakeEntra()
-    with serve(state.handler(), tls) as server:
-        state.base = base_url(server)
-        yield state
-
-
-@pytest.fixture
-def http_client(tls: KeyPair) -> Iterator[requests.Session]:
-    """A requests session that trusts the local endpoint's certificate, for this test only."""
-    session = requests.Session()
-    session.verify = str(tls.cert_path)
-    session.trust_env = False  # no proxy and no CA bundle from the environment
-    yield session
-    session.close()
