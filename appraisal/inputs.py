@@ -60,14 +60,20 @@ def has_control(value: str, multiline: bool = False) -> bool:
     return pattern.search(value) is not None
 
 
+def without_surrogates(value: str) -> str:
+    """The text with each lone UTF-16 surrogate (which no store or encoder takes) as U+FFFD."""
+    if value.isascii():
+        return value
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def clean_text(value: str, multiline: bool = False) -> str:
     """Text without control characters or direction overrides; line breaks only if `multiline`.
 
     Line breaks become '\\n' (a space in one-line text, as tabs do); a lone UTF-16 surrogate
     becomes U+FFFD. Nothing is trimmed: callers strip as their field needs.
     """
-    text = _SURROGATE.sub("\ufffd", value)
-    text = _LINE_BREAK.sub("\n", text)
+    text = _LINE_BREAK.sub("\n", without_surrogates(value))
     if not multiline:
         text = text.replace("\n", " ").replace("\t", " ")
     return _REMOVED.sub("", text)

@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import math
-import re
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -24,6 +23,7 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
+from appraisal.inputs import without_surrogates
 from bot import logs
 from bot.adapter import keep_signing_keys_fresh, make_adapter, make_authentication
 from bot.credentials import make_credential_factory
@@ -54,7 +54,7 @@ def _problem(status: int, message: str) -> web.Response:
 MAX_DEPTH = 32
 #: Longest Authorization header we look at (a channel token is about 1.5 KB).
 MAX_AUTHORIZATION = 8 * 1024
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOO_DEEP = f"The request body is nested more than {MAX_DEPTH} levels deep."
 
 
 class _BadBody(Exception):
@@ -81,10 +81,10 @@ def _clean(data: Any) -> Any:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise _BadBody(f"The request body is nested more than {MAX_DEPTH} levels deep.")
+            raise _BadBody(_TOO_DEEP)
         if isinstance(node, dict):
-            for key in [k for k in node if not k.isascii() and _LONE_SURROGATE.search(k)]:
-                node[_LONE_SURROGATE.sub("\ufffd", key)] = node.pop(key)
+            for key in [k for k in node if without_surrogates(k) != k]:
+                node[without_surrogates(key)] = node.pop(key)
             items: Any = node.items()
         elif isinstance(node, list):
             items = enumerate(node)
@@ -92,8 +92,7 @@ def _clean(data: Any) -> Any:
             continue
         for key, value in list(items):
             if isinstance(value, str):
-                if not value.isascii() and _LONE_SURROGATE.search(value):
-                    node[key] = _LONE_SURROGATE.sub("\ufffd", value)
+                node[key] = without_surrogates(value)
             elif isinstance(value, (dict, list)):
                 stack.append((value, depth + 1))
     return data
@@ -106,7 +105,7 @@ def _parse(body: bytes) -> Activity:
     except _BadBody:
         raise
     except RecursionError:
-        raise _BadBody(f"The request body is nested more than {MAX_DEPTH} levels deep.") from None
+        raise _BadBody(_TOO_DEEP) from None
     except (UnicodeDecodeError, ValueError):  # JSONDecodeError, and integers over 4,300 digits
         raise _BadBody("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
