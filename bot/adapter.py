@@ -62,11 +62,16 @@ class Undelivered:
     down: bool  # the connector, not this message: anything else sent now would fail alike
 
 
+def connector_status(error: HttpOperationError) -> int:
+    """The HTTP status the Bot Connector refused with (0 when the error holds none)."""
+    response = error.response
+    return int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
+
+
 def undelivered(error: BaseException) -> Undelivered | None:
     """How the Bot Connector failed to take a message, or None if `error` is something else."""
     if isinstance(error, HttpOperationError):
-        response = error.response
-        status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
+        status = connector_status(error)
         return Undelivered(f"status {status}", down=status >= 500 or status in (0, 429))
     if isinstance(error, ClientRequestError):
         inner = getattr(error, "inner_exception", None)

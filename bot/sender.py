@@ -33,6 +33,7 @@ from appraisal.stages import Action
 from appraisal.status import OwedStep
 from appraisal.text import short_date
 from bot import logs
+from bot.adapter import connector_status
 from bot.invoke import card_message
 from bot.msrest_fix import PROACTIVE_READ_TIMEOUT_SECONDS, read_budget
 from bot.settings import Settings
@@ -119,9 +120,8 @@ def classify(error: BaseException, now: datetime) -> DeliveryFailed:
     if isinstance(error, DeliveryFailed):
         return error
     if isinstance(error, HttpOperationError):
-        response = error.response
-        status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
-        headers = getattr(response, "headers", None) or {}
+        status = connector_status(error)
+        headers = getattr(error.response, "headers", None) or {}
         reason = f"{status} {_REASONS.get(status, 'refused by the connector')}"
         if status in TRANSIENT_STATUSES:
             wait = retry_after_seconds(headers.get("Retry-After"), now)
