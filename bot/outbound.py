@@ -12,6 +12,7 @@ Refusals are logged by category only: the URLs are pre-authenticated and must st
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import socket
@@ -86,7 +87,7 @@ class OutboundPolicy:
             return "scheme"
         if "@" in (parsed.raw_authority or ""):
             return "userinfo"
-        if _origin(parsed) in self._trusted():
+        if _origin(parsed) in self._trusted:
             return None
         if parsed.scheme != "https" and not self.dev:
             return "scheme"
@@ -113,10 +114,12 @@ class OutboundPolicy:
 
     def trusts_endpoint(self, host: str, port: int) -> bool:
         """True when some trusted origin is this host and port (the resolver sees no scheme)."""
-        return any(key[1:] == (host.lower(), port) for key in self._trusted())
+        return any(key[1:] == (host.lower(), port) for key in self._trusted)
 
-    def _trusted(self) -> set[tuple[str, str, int | None]]:
-        return {_origin(URL(origin)) for origin in self.trusted_origins}
+    @functools.cached_property
+    def _trusted(self) -> frozenset[tuple[str, str, int | None]]:
+        # Parsed once: the resolver asks on every connection.
+        return frozenset(_origin(URL(origin)) for origin in self.trusted_origins)
 
 
 def _origin(url: URL) -> tuple[str, str, int | None]:
